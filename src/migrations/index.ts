@@ -1,0 +1,8 @@
+/**
+ * Every migration, in order, registered explicitly (the migrator's `migrationsList`), so no file globbing or
+ * loader is involved and the list is the same under Node's type stripping, tests and production.
+ */
+import type { MigrationObject } from "@mikro-orm/core";
+import { InitialSchema } from "./0001-initial-schema.ts";
+
+export const migrationsList: MigrationObject[] = [{ name: "0001-initial-schema", class: InitialSchema }];

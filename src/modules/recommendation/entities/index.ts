@@ -1,0 +1,23 @@
+/** Recommendation entities: interactions (training data), precomputed recommendations and feedback on them. */
+import { RecommendationFeedbackSchema } from "./recommendation-feedback.entity.ts";
+import { UserMovieInteractionSchema } from "./user-movie-interaction.entity.ts";
+import { UserRecommendationSchema } from "./user-recommendation.entity.ts";
+
+export {
+  FEEDBACK_TYPES,
+  type FeedbackType,
+  RecommendationFeedback,
+  RecommendationFeedbackSchema,
+} from "./recommendation-feedback.entity.ts";
+export {
+  INTERACTION_SOURCES,
+  INTERACTION_TYPES,
+  type InteractionSource,
+  type InteractionType,
+  UserMovieInteraction,
+  UserMovieInteractionSchema,
+} from "./user-movie-interaction.entity.ts";
+export { UserRecommendation, UserRecommendationSchema } from "./user-recommendation.entity.ts";
+
+/** The recommendation service's entity schemas, for the ORM's `entities` option. */
+export const recommendationEntities = [UserMovieInteractionSchema, UserRecommendationSchema, RecommendationFeedbackSchema];

@@ -1,0 +1,53 @@
+/**
+ * MikroORM setup: PostgreSQL driver, every entity, and the hand-written migrations.
+ * The schema comes only from migrations (src/migrations): nothing here ever creates or syncs tables from the entities.
+ * The one place `platform/` imports from `modules/`: the ORM must know every entity, and `modules/entities.ts` is that list.
+ */
+import { Migrator } from "@mikro-orm/migrations";
+import { MikroORM, type Options, PostgreSqlDriver } from "@mikro-orm/postgresql";
+import { migrationsList } from "../migrations/index.ts";
+import { allEntities } from "../modules/entities.ts";
+
+export interface OrmOpenOptions {
+  /** Upper bound of the connection pool (default 10). */
+  poolMax?: number;
+  /** Log every query (development only). */
+  debug?: boolean;
+}
+
+/** Table in which the migrator records applied migrations. */
+export const MIGRATIONS_TABLE = "mikro_orm_migrations";
+
+/** The ORM options for `databaseUrl` (postgres://user:pass@host:port/db). Pure: reads no environment. */
+export function ormOptions(databaseUrl: string, opts: OrmOpenOptions = {}): Options {
+  return {
+    driver: PostgreSqlDriver,
+    clientUrl: databaseUrl,
+    entities: allEntities,
+    extensions: [Migrator],
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+    debug: opts.debug ?? false,
+    // Every request and job must fork its own EntityManager; touching `orm.em` directly is a bug we want to see.
+    allowGlobalContext: false,
+    // Dates are written and read as UTC regardless of the server's or the session's time zone.
+    forceUtcTimezone: true,
+    timezone: "+00:00",
+    // The database must exist already (created by ops or by the test helper); never create one implicitly.
+    ensureDatabase: false,
+    migrations: {
+      tableName: MIGRATIONS_TABLE,
+      migrationsList,
+      transactional: true,
+      allOrNothing: true,
+      // Migrations are hand-written; no schema snapshot files are written next to them.
+      snapshot: false,
+      snapshotOnMigrate: false,
+      silent: !(opts.debug ?? false),
+    },
+  };
+}
+
+/** Connects to `databaseUrl` and returns the ORM (call `orm.close()` on shutdown). Does not migrate. */
+export async function openOrm(databaseUrl: string, opts: OrmOpenOptions = {}): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(databaseUrl, opts));
+}
