@@ -226,7 +226,7 @@ export declare type Movie = Message<"movierec.catalog.v1.Movie"> & {
   updatedAt?: Timestamp | undefined;
 
   /**
-   * Sorted by name. In writes, only each genre's id is read.
+   * Sorted by name. In writes, only each genre's id is read (and must be set).
    *
    * @generated from field: repeated movierec.catalog.v1.Genre genres = 27;
    */

@@ -432,6 +432,13 @@ export declare type SubmitFeedbackRequest = Message<"movierec.recommendation.v1.
    * @generated from field: string comment = 3;
    */
   comment: string;
+
+  /**
+   * Makes retries safe: the same request_id returns the feedback stored the first time.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
 };
 
 /**
