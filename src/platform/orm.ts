@@ -4,7 +4,7 @@
  * The one place `platform/` imports from `modules/`: the ORM must know every entity, and `modules/entities.ts` is that list.
  */
 import { Migrator } from "@mikro-orm/migrations";
-import { MikroORM, type Options, PostgreSqlDriver } from "@mikro-orm/postgresql";
+import { MikroORM, type Options, PostgreSqlDriver, UnderscoreNamingStrategy } from "@mikro-orm/postgresql";
 import { migrationsList } from "../migrations/index.ts";
 import { allEntities } from "../modules/entities.ts";
 
@@ -13,6 +13,19 @@ export interface OrmOpenOptions {
   poolMax?: number;
   /** Log every query (development only). */
   debug?: boolean;
+}
+
+/**
+ * Underscore naming, except that constraint names are PostgreSQL's own defaults (`users_username_key`,
+ * `movie_cast_movie_id_fkey`), which the hand-written migrations rely on; so the entities and the schema agree.
+ */
+export class PostgresNamingStrategy extends UnderscoreNamingStrategy {
+  override indexName(tableName: string, columns: string[], type: Parameters<UnderscoreNamingStrategy["indexName"]>[2]): string {
+    const suffix = { foreign: "fkey", unique: "key", index: "idx" }[type as string];
+    if (suffix === undefined) return super.indexName(tableName, columns, type);
+    const table = tableName.includes(".") ? tableName.slice(tableName.indexOf(".") + 1) : tableName;
+    return `${table}_${columns.map((c) => c.replace(/\./g, "_")).join("_")}_${suffix}`;
+  }
 }
 
 /** Table in which the migrator records applied migrations. */
@@ -24,6 +37,7 @@ export function ormOptions(databaseUrl: string, opts: OrmOpenOptions = {}): Opti
     driver: PostgreSqlDriver,
     clientUrl: databaseUrl,
     entities: allEntities,
+    namingStrategy: PostgresNamingStrategy,
     extensions: [Migrator],
     pool: { min: 0, max: opts.poolMax ?? 10 },
     debug: opts.debug ?? false,

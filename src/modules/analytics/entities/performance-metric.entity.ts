@@ -9,7 +9,7 @@ export const PerformanceMetricSchema = defineEntity({
   name: "PerformanceMetric",
   tableName: "performance_metrics",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     metricName: p.string().length(100),
     metricValue: p.double(),
     metricUnit: p.enum(METRIC_UNITS).columnType("varchar(20)"),

@@ -7,7 +7,7 @@ export const PopularityMetricSchema = defineEntity({
   tableName: "popularity_metrics",
   uniques: [{ name: "unique_movie_date", properties: ["movie", "date"] }],
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     /** UTC day, `YYYY-MM-DD`. */
     date: p.date(),

@@ -27,7 +27,7 @@ export const UserActivityLogSchema = defineEntity({
   name: "UserActivityLog",
   tableName: "user_activity_logs",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.manyToOne(User).ref().nullable().deleteRule("set null").foreignKeyName("fk_activity_logs_user"),
     sessionId: p.string().length(100),
     actionType: p.enum(ACTION_TYPES).columnType("varchar(30)"),

@@ -10,7 +10,7 @@ export const AuditLogSchema = defineEntity({
   name: "AuditLog",
   tableName: "audit_log",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     tableName: p.string().length(50),
     operation: p.enum(AUDIT_OPERATIONS).columnType("varchar(10)"),
     oldValues: p.json<Record<string, unknown>>().nullable(),

@@ -5,7 +5,7 @@ export const GenreSchema = defineEntity({
   name: "Genre",
   tableName: "genres",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     tmdbId: p.integer().unique(),
     name: p.string().length(100).unique(),
     slug: p.string().length(50).unique(),

@@ -7,7 +7,7 @@ export const MovieCastSchema = defineEntity({
   name: "MovieCast",
   tableName: "movie_cast",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     person: () => p.manyToOne(Person).ref().deleteRule("cascade"),
     character: p.string().length(200),

@@ -7,7 +7,7 @@ export const MovieCrewSchema = defineEntity({
   name: "MovieCrew",
   tableName: "movie_crew",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     person: () => p.manyToOne(Person).ref().deleteRule("cascade"),
     job: p.string().length(100),

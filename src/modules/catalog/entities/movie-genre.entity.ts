@@ -8,7 +8,7 @@ export const MovieGenreSchema = defineEntity({
   tableName: "movie_genres",
   uniques: [{ name: "unique_movie_genre", properties: ["movie", "genre"] }],
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     genre: () => p.manyToOne(Genre).ref().deleteRule("cascade"),
   },

@@ -8,7 +8,7 @@ export const MovieProductionCompanySchema = defineEntity({
   tableName: "movie_production_companies",
   uniques: [{ name: "unique_movie_company", properties: ["movie", "productionCompany"] }],
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     productionCompany: () => p.manyToOne(ProductionCompany).ref().deleteRule("cascade"),
   },

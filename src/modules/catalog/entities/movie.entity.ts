@@ -12,7 +12,7 @@ export const MovieSchema = defineEntity({
   name: "Movie",
   tableName: "movies",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     tmdbId: p.integer().unique(),
     imdbId: p.string().length(20).nullable().unique(),
     title: p.string().length(200),

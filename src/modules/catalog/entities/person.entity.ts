@@ -5,7 +5,7 @@ export const PersonSchema = defineEntity({
   name: "Person",
   tableName: "persons",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     tmdbId: p.integer().unique(),
     name: p.string().length(200),
     biography: p.text().default(""),

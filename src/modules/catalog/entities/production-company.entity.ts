@@ -5,7 +5,7 @@ export const ProductionCompanySchema = defineEntity({
   name: "ProductionCompany",
   tableName: "production_companies",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     tmdbId: p.integer().unique(),
     name: p.string().length(200),
     logoPath: p.string().length(200).nullable(),

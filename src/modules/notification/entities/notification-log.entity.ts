@@ -16,7 +16,7 @@ export const NotificationLogSchema = defineEntity({
   name: "NotificationLog",
   tableName: "notification_logs",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.manyToOne(User).ref().deleteRule("cascade"),
     template: () => p.manyToOne(NotificationTemplate).ref().nullable().deleteRule("set null"),
     notificationType: p.enum(NOTIFICATION_TYPES).columnType("varchar(30)"),

@@ -6,7 +6,7 @@ export const NotificationPreferenceSchema = defineEntity({
   name: "NotificationPreference",
   tableName: "notification_preferences",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.oneToOne(User).ref().owner().unique().deleteRule("cascade"),
     weeklyDigest: p.boolean().default(true),
     recommendationAlerts: p.boolean().default(true),

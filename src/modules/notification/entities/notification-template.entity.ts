@@ -8,7 +8,7 @@ export const NotificationTemplateSchema = defineEntity({
   name: "NotificationTemplate",
   tableName: "notification_templates",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     name: p.string().length(100).unique(),
     templateType: p.enum(TEMPLATE_TYPES).columnType("varchar(30)"),
     subject: p.string().length(200),

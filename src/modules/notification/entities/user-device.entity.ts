@@ -9,7 +9,7 @@ export const UserDeviceSchema = defineEntity({
   name: "UserDevice",
   tableName: "user_devices",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.manyToOne(User).ref().deleteRule("cascade"),
     deviceToken: p.string().length(500).unique(),
     deviceType: p.enum(DEVICE_TYPES).columnType("varchar(20)"),

@@ -10,7 +10,7 @@ export const RecommendationFeedbackSchema = defineEntity({
   name: "RecommendationFeedback",
   tableName: "recommendation_feedback",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.manyToOne(User).ref().deleteRule("cascade"),
     recommendation: () => p.manyToOne(UserRecommendation).ref().deleteRule("cascade"),
     feedbackType: p.enum(FEEDBACK_TYPES).columnType("varchar(20)"),

@@ -16,7 +16,7 @@ export const UserMovieInteractionSchema = defineEntity({
   tableName: "user_movie_interactions",
   uniques: [{ name: "unique_user_movie_interaction", properties: ["user", "movie", "interactionType"] }],
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.manyToOne(User).ref().deleteRule("cascade").foreignKeyName("fk_interactions_user"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     interactionType: p.enum(INTERACTION_TYPES).columnType("varchar(20)"),

@@ -11,7 +11,7 @@ export const UserRecommendationSchema = defineEntity({
   tableName: "user_recommendations",
   uniques: [{ name: "unique_user_movie_algorithm", properties: ["user", "movie", "algorithm"] }],
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.manyToOne(User).ref().deleteRule("cascade"),
     movie: () => p.manyToOne(Movie).ref().deleteRule("cascade"),
     /** Confidence in [0, 1]. */

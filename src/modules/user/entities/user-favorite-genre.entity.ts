@@ -8,7 +8,7 @@ export const UserFavoriteGenreSchema = defineEntity({
   tableName: "user_favorite_genres",
   uniques: [{ name: "unique_user_favorite_genre", properties: ["profile", "genre"] }],
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     /** Column `userprofile_id`, the design's (Django's) name. */
     profile: () => p.manyToOne(UserProfile).ref().joinColumn("userprofile_id").deleteRule("cascade"),
     genre: () => p.manyToOne(Genre).ref().deleteRule("cascade"),

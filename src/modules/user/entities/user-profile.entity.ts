@@ -6,7 +6,7 @@ export const UserProfileSchema = defineEntity({
   name: "UserProfile",
   tableName: "user_profiles",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     user: () => p.oneToOne(User).ref().owner().unique().deleteRule("cascade").foreignKeyName("fk_user_profiles_user"),
     bio: p.text().default(""),
     avatar: p.string().length(200).nullable(),

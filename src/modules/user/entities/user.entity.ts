@@ -5,7 +5,7 @@ export const UserSchema = defineEntity({
   name: "User",
   tableName: "users",
   properties: {
-    id: p.bigint("string").primary(),
+    id: p.bigint("string").primary().generated("by default as identity"),
     /** A password hash, never the password. */
     password: p.string().length(128).hidden(),
     lastLogin: p.datetime().nullable(),
