@@ -1,0 +1,127 @@
+/**
+ * Entry point and role switch: `node src/main.ts <serve|worker|migrate|migrate-down|partitions>`.
+ * Every role reads the configuration once, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
+import { createLogger, type Logger } from "./platform/logger.ts";
+import { openOrm } from "./platform/orm.ts";
+import { migrateDown, migrateUp } from "./platform/migrations.ts";
+import { ensurePartitions } from "./platform/partitions.ts";
+import { createRedis, pingRedis } from "./platform/redis.ts";
+import { startServer } from "./server/server.ts";
+import { startWorkers } from "./worker/workers.ts";
+import { withTimeout } from "./platform/timeout.ts";
+
+type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
+
+const ROLES: Record<string, Role> = {
+  async serve(config, log) {
+    const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax });
+    const redis = createRedis(config.redisUrl, { name: "movierec-api" });
+    redis.on("error", () => {}); // the health monitor reports outages; ioredis reconnects by itself
+    const server = await startServer({
+      config,
+      log,
+      probes: {
+        postgres: () => withTimeout(orm.em.getConnection().execute("select 1").then(() => true, () => false), 2000, false),
+        redis: () => pingRedis(redis, 1000),
+      },
+    });
+    return async () => {
+      await server.close();
+      await orm.close();
+      redis.disconnect();
+    };
+  },
+  async worker(config, log) {
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: {} });
+    return () => workers.close();
+  },
+  async migrate(config, log) {
+    const orm = await openOrm(config.databaseUrl);
+    try {
+      const applied = await migrateUp(orm);
+      const partitions = await ensurePartitions(orm, { now: new Date(), monthsAhead: 3 });
+      log.info({ applied, partitions }, "database is up to date");
+    } finally {
+      await orm.close();
+    }
+  },
+  async "migrate-down"(config, log) {
+    const orm = await openOrm(config.databaseUrl);
+    try {
+      await migrateDown(orm);
+      log.info("all migrations rolled back");
+    } finally {
+      await orm.close();
+    }
+  },
+  async partitions(config, log) {
+    const orm = await openOrm(config.databaseUrl);
+    try {
+      const created = await ensurePartitions(orm, { now: new Date(), monthsAhead: 3 });
+      log.info({ created }, "partitions ensured");
+    } finally {
+      await orm.close();
+    }
+  },
+};
+
+async function main(): Promise<void> {
+  const roleName = process.argv[2] ?? "serve";
+  const role = ROLES[roleName];
+  if (!role) {
+    console.error(`usage: node src/main.ts <${Object.keys(ROLES).join("|")}>`);
+    process.exit(2);
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger({ level: config.logLevel, name: `movierec-${roleName}` });
+  // A bad request must never take the process down; log what escaped and keep serving.
+  process.on("unhandledRejection", (e) => log.error({ err: e }, "unhandled rejection"));
+  // Signals are handled from the very start: one that arrives during start-up waits for it.
+  let stop: (() => Promise<void>) | void = undefined;
+  let started = false;
+  let signalled: string | undefined;
+  const shutdown = (signal: string) => {
+    if (signalled) return;
+    signalled = signal;
+    if (!started) return; // start-up finishes first, then sees `signalled`
+    log.info({ signal }, "shutting down");
+    (stop ? stop() : Promise.resolve()).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  stop = await role(config, log);
+  started = true;
+  if (!stop) {
+    process.exitCode = 0;
+    process.removeAllListeners("SIGTERM");
+    process.removeAllListeners("SIGINT");
+    return;
+  }
+  if (signalled) {
+    const signal = signalled;
+    signalled = undefined;
+    shutdown(signal);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

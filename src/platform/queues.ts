@@ -1,0 +1,41 @@
+import { Queue, type JobsOptions, type ConnectionOptions } from "bullmq";
+import { redisOptions } from "./redis.ts";
+
+/**
+ * One typed table of queues and their default job options. Later modules add job names;
+ * payloads carry ids only and job ids are deterministic so duplicates collapse.
+ */
+export const QUEUES = {
+  /** Model training, batch and incremental recommendation scoring. */
+  scoring: { attempts: 3, backoff: { type: "exponential", delay: 2000 } },
+  /** Email and push delivery, digests. */
+  delivery: { attempts: 8, backoff: { type: "exponential", delay: 1000 } },
+  /** TMDb imports: a queue of their own so a long import never delays delivery. */
+  "catalog-import": { attempts: 3, backoff: { type: "exponential", delay: 5000 } },
+  /** Aggregations and partition maintenance. */
+  analytics: { attempts: 3, backoff: { type: "exponential", delay: 5000 } },
+} as const satisfies Record<string, JobsOptions>;
+
+export type QueueName = keyof typeof QUEUES;
+export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
+
+/** BullMQ connection options; workers need `maxRetriesPerRequest: null` (blocking commands). */
+export function bullConnection(redisUrl: string, forWorker: boolean): ConnectionOptions {
+  const o = redisOptions(redisUrl);
+  return { host: o.host, port: o.port, db: o.db, username: o.username, password: o.password, tls: o.tls, maxRetriesPerRequest: forWorker ? null : 1, enableOfflineQueue: forWorker };
+}
+
+export type Queues = Readonly<Record<QueueName, Queue>> & { close(): Promise<void> };
+
+/** Opens a producer for every queue. */
+export function createQueues(redisUrl: string, prefix: string): Queues {
+  const connection = bullConnection(redisUrl, false);
+  const entries = QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions: { ...QUEUES[name], removeOnComplete: 1000, removeOnFail: 5000 } })] as const);
+  const queues = Object.fromEntries(entries) as Record<QueueName, Queue>;
+  return Object.freeze({
+    ...queues,
+    async close() {
+      await Promise.all(entries.map(([, q]) => q.close()));
+    },
+  });
+}

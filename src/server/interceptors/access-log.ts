@@ -1,0 +1,56 @@
+import { randomUUID } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "../../platform/logger.ts";
+import { requestIdKey, requestLoggerKey } from "../context.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Outermost interceptor: assigns the request id, puts a child logger on the context,
+ * echoes `x-request-id`, and writes one access-log line per call (method, code, duration).
+ * Request and response bodies are never logged: they may hold passwords and tokens.
+ */
+export function accessLogInterceptor(log: Logger): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const sent = req.header.get("x-request-id");
+    const requestId = sent !== null && REQUEST_ID.test(sent) ? sent : randomUUID();
+    const rpc = `${req.service.typeName}/${req.method.name}`;
+    const reqLog = log.child({ rpc, requestId });
+    req.contextValues.set(requestIdKey, requestId);
+    req.contextValues.set(requestLoggerKey, reqLog);
+    const done = (code: Code | 0) => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const line = { code: code === 0 ? "OK" : Code[code], durationMs, protocol: req.requestMethod === "GET" ? "connect-get" : req.header.get("content-type") ?? "" };
+      if (code === Code.Internal || code === Code.Unknown || code === Code.DataLoss) reqLog.error(line, "rpc failed");
+      else reqLog.info(line, "rpc");
+    };
+    try {
+      const res = await next(req);
+      res.header.set("x-request-id", requestId);
+      if (!res.stream) {
+        done(0);
+        return res;
+      }
+      // Streaming responses finish when the iterable ends: log then.
+      const inner = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* inner;
+            done(0);
+          } catch (e) {
+            done(ConnectError.from(e).code);
+            throw e;
+          }
+        })(),
+      };
+    } catch (e) {
+      const err = ConnectError.from(e);
+      err.metadata.set("x-request-id", requestId);
+      done(err.code);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import type { Config } from "../platform/config.ts";
+import type { Logger } from "../platform/logger.ts";
+import { handleCors } from "./cors.ts";
+import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
+import { accessLogInterceptor } from "./interceptors/access-log.ts";
+import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
+import { validationInterceptor } from "./interceptors/validation.ts";
+import { DualProtocolListener } from "./listener.ts";
+import { ReflectionIndex, createReflectionV1, createReflectionV1Alpha } from "./reflection.ts";
+import { API_SERVICES, EMPTY_IMPLS, apiRoutes, type ApiImpls } from "./services.ts";
+
+export interface ServerOptions {
+  config: Pick<Config, "host" | "port" | "corsOrigins" | "healthIntervalMs" | "shutdownGraceMs">;
+  log: Logger;
+  /** Dependency checks behind grpc.health.v1 (e.g. postgres, redis). */
+  probes: Record<string, Probe>;
+  impls?: ApiImpls;
+  /** Largest accepted request message; bigger ones get RESOURCE_EXHAUSTED. */
+  readMaxBytes?: number;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly health: HealthMonitor;
+  /** Graceful: NOT_SERVING, stop accepting, finish in-flight calls (up to the grace period), close. */
+  close(): Promise<void>;
+}
+
+/** Every service the server exposes, including health and reflection (what `grpcurl list` shows). */
+export const ALL_SERVICES: readonly DescService[] = [...API_SERVICES, Health, ReflectionV1, ReflectionV1Alpha];
+
+/** Builds the HTTP handler shared by gRPC, gRPC-Web and Connect. */
+export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
+  const reflection = new ReflectionIndex(ALL_SERVICES);
+  const routes = (router: ConnectRouter) => {
+    for (const [service, impl] of apiRoutes(opts.impls ?? EMPTY_IMPLS)) router.service(service, impl as never);
+    router.service(Health, createHealthService(health));
+    router.service(ReflectionV1, createReflectionV1(reflection));
+    router.service(ReflectionV1Alpha, createReflectionV1Alpha(reflection));
+  };
+  const adapter = connectNodeAdapter({
+    routes,
+    interceptors: [accessLogInterceptor(opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+    fallback: (req, res) => plainHttp(health, req as IncomingMessage, res as ServerResponse),
+  });
+  return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+    if (handleCors(opts.config.corsOrigins, req as IncomingMessage, res as ServerResponse)) return;
+    adapter(req as IncomingMessage, res as ServerResponse);
+  };
+}
+
+/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, and 404. */
+function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? "/").split("?")[0];
+  if (req.method === "GET" && path === "/healthz") {
+    const serving = health.failing.length === 0;
+    res.writeHead(serving ? 200 : 503, { "content-type": "application/json" });
+    res.end(JSON.stringify({ status: serving ? "SERVING" : "NOT_SERVING", failing: health.failing }));
+    return;
+  }
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("not found");
+}
+
+/** Starts the API server on one port for all three protocols. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const health = new HealthMonitor({ probes: opts.probes, services: ALL_SERVICES.map((s) => s.typeName), log: opts.log });
+  await health.start(opts.config.healthIntervalMs);
+  const listener = new DualProtocolListener(buildHandler(opts, health));
+  const port = await listener.listen(opts.config.port, opts.config.host);
+  opts.log.info({ port, host: opts.config.host }, "listening (gRPC, gRPC-Web, Connect)");
+  return {
+    port,
+    health,
+    async close() {
+      health.shutdown();
+      await listener.close(opts.config.shutdownGraceMs);
+      health.stop();
+    },
+  };
+}
