@@ -7,30 +7,20 @@ import { createLogger, type Logger } from "./platform/logger.ts";
 import { openOrm } from "./platform/orm.ts";
 import { migrateDown, migrateUp } from "./platform/migrations.ts";
 import { ensurePartitions } from "./platform/partitions.ts";
-import { createRedis, pingRedis } from "./platform/redis.ts";
 import { startServer } from "./server/server.ts";
 import { startWorkers } from "./worker/workers.ts";
-import { withTimeout } from "./platform/timeout.ts";
+import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
+import { buildImpls } from "./server/impls.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
 const ROLES: Record<string, Role> = {
   async serve(config, log) {
-    const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax });
-    const redis = createRedis(config.redisUrl, { name: "movierec-api" });
-    redis.on("error", () => {}); // the health monitor reports outages; ioredis reconnects by itself
-    const server = await startServer({
-      config,
-      log,
-      probes: {
-        postgres: () => withTimeout(orm.em.getConnection().execute("select 1").then(() => true, () => false), 2000, false),
-        redis: () => pingRedis(redis, 1000),
-      },
-    });
+    const deps = await openAppDeps(config, log);
+    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps) });
     return async () => {
       await server.close();
-      await orm.close();
-      redis.disconnect();
+      await closeAppDeps(deps);
     };
   },
   async worker(config, log) {

@@ -2,16 +2,17 @@
 import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
+import { loadConfig } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/logger.ts";
-import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis, pingRedis } from "../../src/platform/redis.ts";
-import { withTimeout } from "../../src/platform/timeout.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
+import { closeAppDeps, dependencyProbes, openAppDeps, type AppDeps } from "../../src/server/app-deps.ts";
+import { buildImpls } from "../../src/server/impls.ts";
 import type { Probe } from "../../src/server/health.ts";
 import type { ApiImpls } from "../../src/server/services.ts";
 
 export interface TestServer {
   server: RunningServer;
+  deps: AppDeps;
   baseUrl: string;
   grpcAddress: string;
   orm: MikroORM;
@@ -19,30 +20,42 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { impls?: ApiImpls; probes?: Record<string, Probe>; corsOrigins?: string[]; healthIntervalMs?: number } = {}): Promise<TestServer> {
-  const orm = await openOrm(inject("databaseUrl"), { poolMax: 4 });
-  const redis = createRedis(inject("redisUrl"), { name: "movierec-test" });
-  redis.on("error", () => {});
-  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const server = await startServer({
-    config: { host: "127.0.0.1", port: 0, corsOrigins: opts.corsOrigins ?? ["https://app.example.com"], healthIntervalMs: opts.healthIntervalMs ?? 1000, shutdownGraceMs: 2000 },
-    log,
-    probes: opts.probes ?? {
-      postgres: () => withTimeout(orm.em.getConnection().execute("select 1").then(() => true, () => false), 2000, false),
-      redis: () => pingRedis(redis, 1000),
-    },
-    impls: opts.impls,
+/** The configuration a test server runs with: this run's database, Redis db and key prefix. */
+export function testConfig(env: Record<string, string> = {}) {
+  return loadConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: inject("databaseUrl"),
+    REDIS_URL: inject("redisUrl"),
+    REDIS_PREFIX: inject("redisPrefix"),
+    HOST: "127.0.0.1",
+    PORT: "0",
+    CORS_ORIGINS: "https://app.example.com",
+    DB_POOL_MAX: "4",
+    ...env,
   });
+}
+
+/**
+ * The real server with the real modules (or the given impls) on a random port.
+ * `env` overrides configuration variables, as an operator would.
+ */
+export async function startTestServer(
+  opts: { impls?: ApiImpls; probes?: Record<string, Probe>; healthIntervalMs?: number; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const config = testConfig({ HEALTH_INTERVAL_MS: String(opts.healthIntervalMs ?? 1000), SHUTDOWN_GRACE_MS: "2000", ...opts.env });
+  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const deps = await openAppDeps(config, log);
+  const server = await startServer({ config, log, probes: opts.probes ?? dependencyProbes(deps), impls: opts.impls ?? buildImpls(deps) });
   return {
     server,
-    orm,
-    redis,
+    deps,
+    orm: deps.orm,
+    redis: deps.redis,
     baseUrl: `http://127.0.0.1:${server.port}`,
     grpcAddress: `127.0.0.1:${server.port}`,
     async close() {
       await server.close();
-      await orm.close();
-      redis.disconnect();
+      await closeAppDeps(deps);
     },
   };
 }

@@ -1,0 +1,42 @@
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import type { Config } from "../platform/config.ts";
+import type { Logger } from "../platform/logger.ts";
+import { openOrm } from "../platform/orm.ts";
+import { createQueues, type Queues } from "../platform/queues.ts";
+import { createRedis, pingRedis } from "../platform/redis.ts";
+import { withTimeout } from "../platform/timeout.ts";
+import type { Probe } from "./health.ts";
+
+/** What the RPC modules are built from: opened once per process, closed on shutdown. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly orm: MikroORM;
+  /** Cache and rate-limit client; keys are prefixed with `config.redisPrefix`. */
+  readonly redis: Redis;
+  readonly queues: Queues;
+}
+
+/** Opens PostgreSQL, Redis and the queue producers. */
+export async function openAppDeps(config: Config, log: Logger): Promise<AppDeps> {
+  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax });
+  const redis = createRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}:`, name: "movierec-api" });
+  redis.on("error", () => {}); // outages show in health; ioredis reconnects by itself
+  const queues = createQueues(config.redisUrl, config.redisPrefix);
+  return { config, log, orm, redis, queues };
+}
+
+export async function closeAppDeps(deps: AppDeps): Promise<void> {
+  await deps.queues.close();
+  await deps.orm.close();
+  deps.redis.disconnect();
+}
+
+/** The dependency checks behind grpc.health.v1. */
+export function dependencyProbes(deps: Pick<AppDeps, "orm" | "redis">): Record<string, Probe> {
+  return {
+    postgres: () => withTimeout(deps.orm.em.getConnection().execute("select 1").then(() => true, () => false), 2000, false),
+    redis: () => pingRedis(deps.redis, 1000),
+  };
+}
