@@ -9,6 +9,7 @@ import { migrateDown, migrateUp } from "./platform/migrations.ts";
 import { ensurePartitions } from "./platform/partitions.ts";
 import { startServer } from "./server/server.ts";
 import { startWorkers } from "./worker/workers.ts";
+import { buildProcessors } from "./worker/processors.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildImpls } from "./server/impls.ts";
 
@@ -24,8 +25,12 @@ const ROLES: Record<string, Role> = {
     };
   },
   async worker(config, log) {
-    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: {} });
-    return () => workers.close();
+    const deps = await openAppDeps(config, log);
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: buildProcessors(deps) });
+    return async () => {
+      await workers.close();
+      await closeAppDeps(deps);
+    };
   },
   async migrate(config, log) {
     const orm = await openOrm(config.databaseUrl);

@@ -1,0 +1,15 @@
+import type { AppDeps } from "../server/app-deps.ts";
+import type { ProcessorTable } from "./workers.ts";
+
+/**
+ * Every queue's job processors, built from the shared dependencies: the one place modules'
+ * `*.jobs.ts` are wired in. A queue without processors fails unknown jobs at once.
+ */
+export function buildProcessors(_deps: AppDeps): ProcessorTable {
+  return {
+    scoring: {},
+    delivery: {},
+    "catalog-import": {},
+    analytics: {},
+  };
+}
