@@ -31,6 +31,10 @@ export function toConnectError(e: unknown, log: Logger): ConnectError {
     return err;
   }
   if (e instanceof Error && e.name === "AbortError") return new ConnectError("operation was aborted", Code.Canceled);
+  // The client went away mid-stream (closed the connection without ending the call): not our fault.
+  if (e instanceof Error && (e as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE") {
+    return new ConnectError("client closed the stream", Code.Canceled);
+  }
   log.error({ err: e }, "unexpected error in handler");
   return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
 }
