@@ -4,5 +4,9 @@
  */
 import type { MigrationObject } from "@mikro-orm/core";
 import { InitialSchema } from "./0001-initial-schema.ts";
+import { CatalogKeywords } from "./0002-catalog-keywords.ts";
 
-export const migrationsList: MigrationObject[] = [{ name: "0001-initial-schema", class: InitialSchema }];
+export const migrationsList: MigrationObject[] = [
+  { name: "0001-initial-schema", class: InitialSchema },
+  { name: "0002-catalog-keywords", class: CatalogKeywords },
+];

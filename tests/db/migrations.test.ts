@@ -58,7 +58,13 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
     "click_through_rate",
   ],
   audit_log: ["id", "table_name", "operation", "old_values", "new_values", "user_id", "timestamp"],
+  // Not in the design: TMDb keywords (migration 0002-catalog-keywords).
+  keywords: ["id", "tmdb_id", "name", "created_at"],
+  movie_keywords: ["id", "movie_id", "keyword_id"],
 };
+
+/** Every migration, in order. */
+const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords"];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -105,6 +111,8 @@ const INDEXES: Record<string, string[]> = {
     "idx_popularity_metrics_ctr",
   ],
   audit_log: ["idx_audit_log_table_time", "idx_audit_log_user"],
+  keywords: ["idx_keywords_name"],
+  movie_keywords: ["idx_movie_keywords_keyword"],
 };
 
 /** Every foreign key as `table.column -> target ON DELETE rule`. */
@@ -134,6 +142,8 @@ const FOREIGN_KEYS = [
   "user_activity_logs.movie_id -> movies SET NULL",
   "performance_metrics.user_id -> users SET NULL",
   "popularity_metrics.movie_id -> movies CASCADE",
+  "movie_keywords.movie_id -> movies CASCADE",
+  "movie_keywords.keyword_id -> keywords CASCADE",
 ];
 
 let t: MigratedDatabase;
@@ -162,8 +172,8 @@ async function hasExtension(name: string): Promise<boolean> {
 
 describe("initial migration", () => {
   it("is pending on an empty database and applies from zero", async () => {
-    expect(await pendingMigrations(t.orm)).toEqual(["0001-initial-schema"]);
-    expect(await migrateUp(t.orm)).toEqual(["0001-initial-schema"]);
+    expect(await pendingMigrations(t.orm)).toEqual(ALL_MIGRATIONS);
+    expect(await migrateUp(t.orm)).toEqual(ALL_MIGRATIONS);
     expect(await pendingMigrations(t.orm)).toEqual([]);
     expect(await migrateUp(t.orm)).toEqual([]);
   });
@@ -294,11 +304,11 @@ describe("initial migration", () => {
     );
     expect(leftovers).toEqual([]);
     expect(await hasExtension("pg_trgm")).toBe(false);
-    expect(await pendingMigrations(t.orm)).toEqual(["0001-initial-schema"]);
+    expect(await pendingMigrations(t.orm)).toEqual(ALL_MIGRATIONS);
   });
 
   it("applies again after the rollback", async () => {
-    expect(await migrateUp(t.orm)).toEqual(["0001-initial-schema"]);
+    expect(await migrateUp(t.orm)).toEqual(ALL_MIGRATIONS);
     expect(await tables()).toEqual([...Object.keys(DESIGN_COLUMNS), "mikro_orm_migrations"].sort());
   });
 });
