@@ -54,6 +54,13 @@ export declare type RegisterRequest = Message<"movierec.user.v1.RegisterRequest"
    * @generated from field: string request_id = 7;
    */
   requestId: string;
+
+  /**
+   * E.164 ("+14155550123"); optional. Stored encrypted.
+   *
+   * @generated from field: string phone_number = 8;
+   */
+  phoneNumber: string;
 };
 
 /**
