@@ -1,0 +1,125 @@
+/**
+ * `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: loads the shared datasets into
+ * the catalogue (TMDb 5000 first, so MovieLens finds the rich rows and only adds what is missing). Idempotent:
+ * a second run reports every row unchanged. Prints progress and the throughput in rows/s.
+ */
+import path from "node:path";
+import type pg from "pg";
+import type { FileReport } from "./dataset-batches.ts";
+import { importMovieLensMovies, importMovieLensRatings, readLinks } from "./dataset-movielens.ts";
+import { importTmdb5000 } from "./dataset-tmdb5000.ts";
+import { openImportPool } from "./import-sql.ts";
+
+export const DATASETS = ["tmdb-5000", "movielens"] as const;
+export type Dataset = (typeof DATASETS)[number];
+
+export interface DatasetImportOptions {
+  /** The folder holding `tmdb-5000/` and `ml-latest-small/` (default: `../shared/data` next to the repo). */
+  readonly dataDir: string;
+  readonly datasets: readonly Dataset[];
+  /** At most this many data rows per file. */
+  readonly limit?: number;
+  readonly onProgress?: (r: Readonly<FileReport>) => void;
+}
+
+export interface DatasetImportReport {
+  readonly files: FileReport[];
+  readonly rows: number;
+  readonly seconds: number;
+  /** Data rows read per second over all files: the import-throughput figure of the bench. */
+  readonly rowsPerSecond: number;
+}
+
+/** Imports the chosen datasets with `pool`, in dependency order. */
+export async function importDatasets(pool: pg.Pool, opts: DatasetImportOptions): Promise<DatasetImportReport> {
+  const started = performance.now();
+  const files: FileReport[] = [];
+  if (opts.datasets.includes("tmdb-5000")) {
+    files.push(await importTmdb5000(pool, { dir: path.join(opts.dataDir, "tmdb-5000"), limit: opts.limit, onProgress: opts.onProgress }));
+  }
+  if (opts.datasets.includes("movielens")) {
+    const dir = path.join(opts.dataDir, "ml-latest-small");
+    const links = await readLinks(dir);
+    files.push(await importMovieLensMovies(pool, { dir, links, limit: opts.limit, onProgress: opts.onProgress }));
+    files.push(await importMovieLensRatings(pool, { dir, links, limit: opts.limit, onProgress: opts.onProgress }));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const rows = files.reduce((n, f) => n + f.rows, 0);
+  return { files, rows, seconds, rowsPerSecond: rows / Math.max(seconds, 1e-9) };
+}
+
+/**
+ * The bench's import-throughput figure: imports every dataset into `databaseUrl` (which must be migrated)
+ * and returns rows/s. Run it on an empty catalogue for the insert figure, again for the re-run figure.
+ */
+export async function measureImportThroughput(databaseUrl: string, dataDir: string = defaultDataDir()): Promise<DatasetImportReport> {
+  const pool = openImportPool(databaseUrl, 2);
+  try {
+    return await importDatasets(pool, { dataDir, datasets: DATASETS });
+  } finally {
+    await pool.end();
+  }
+}
+
+/** `../shared/data` beside the repository (this file is `src/modules/catalog/…`). */
+export function defaultDataDir(): string {
+  return path.resolve(import.meta.dirname, "../../../../shared/data");
+}
+
+/** Parses the command's arguments; throws with a usage line when they make no sense. */
+export function parseImportArgs(argv: readonly string[]): { datasets: Dataset[]; dataDir: string; limit?: number } {
+  const usage = "usage: npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]";
+  const datasets: Dataset[] = [];
+  let dataDir = defaultDataDir();
+  let limit: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--data-dir") dataDir = path.resolve(argv[++i] ?? "");
+    else if (a === "--limit") {
+      limit = Number(argv[++i]);
+      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer\n${usage}`);
+    } else if (a === "all") datasets.push(...DATASETS);
+    else if ((DATASETS as readonly string[]).includes(a)) datasets.push(a as Dataset);
+    else throw new Error(`unknown argument ${JSON.stringify(a)}\n${usage}`);
+  }
+  if (datasets.length === 0) throw new Error(usage);
+  return { datasets: [...new Set(datasets)], dataDir, limit };
+}
+
+/** One line per file: what happened, the malformed rows (first 20) and the throughput. */
+export function formatReport(report: DatasetImportReport): string {
+  const lines: string[] = [];
+  for (const f of report.files) {
+    lines.push(
+      `${path.basename(f.file)}: ${f.rows} rows — ${f.imported} imported, ${f.updated} updated, ${f.unchanged} unchanged, ` +
+        `${f.skipped} skipped, ${f.malformedCount} malformed — ${f.seconds.toFixed(2)} s, ${Math.round(f.rowsPerSecond)} rows/s`,
+    );
+    for (const [reason, n] of Object.entries(f.skipReasons)) lines.push(`  skipped ${n}: ${reason}`);
+    for (const p of f.malformed.slice(0, 20)) lines.push(`  line ${p.line}: ${p.error}`);
+    if (f.malformedCount > 20) lines.push(`  … and ${f.malformedCount - 20} more malformed rows`);
+  }
+  lines.push(`total: ${report.rows} rows in ${report.seconds.toFixed(2)} s — ${Math.round(report.rowsPerSecond)} rows/s`);
+  return lines.join("\n");
+}
+
+/** The `import` role of src/main.ts. */
+export async function runImportCommand(databaseUrl: string, argv: readonly string[], out: (line: string) => void): Promise<DatasetImportReport> {
+  const args = parseImportArgs(argv);
+  const pool = openImportPool(databaseUrl, 2);
+  try {
+    let lastLine = 0;
+    const report = await importDatasets(pool, {
+      ...args,
+      onProgress(r) {
+        const now = performance.now();
+        if (now - lastLine < 1000) return; // a line a second is progress enough
+        lastLine = now;
+        out(`${path.basename(r.file)}: ${r.rows} rows read, ${Math.round(r.rowsPerSecond)} rows/s`);
+      },
+    });
+    out(formatReport(report));
+    return report;
+  } finally {
+    await pool.end();
+  }
+}
