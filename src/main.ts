@@ -1,5 +1,5 @@
 /**
- * Entry point and role switch: `node src/main.ts <serve|worker|migrate|migrate-down|partitions>`.
+ * Entry point and role switch: `node src/main.ts <serve|worker|migrate|migrate-down|partitions|import>`.
  * Every role reads the configuration once, and shuts down cleanly on SIGTERM/SIGINT.
  */
 import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
@@ -50,6 +50,11 @@ const ROLES: Record<string, Role> = {
     } finally {
       await orm.close();
     }
+  },
+  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the shared datasets. */
+  async import(config) {
+    const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
+    await runImportCommand(config.databaseUrl, process.argv.slice(3), (line) => console.log(line));
   },
   async partitions(config, log) {
     const orm = await openOrm(config.databaseUrl);
