@@ -20,6 +20,8 @@ export interface Config {
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
   readonly dbPoolMax: number;
+  /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
+  readonly tmdb: TmdbConfig;
 }
 
 /** A configuration error lists every bad variable, one line each. */
@@ -100,8 +102,35 @@ export function loadConfig(env: Env = process.env): Config {
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    tmdb: {
+      baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
+      apiKey: env.TMDB_API_KEY || undefined,
+      bearerToken: env.TMDB_BEARER_TOKEN || undefined,
+      // TMDb allows about 40-50 requests/s per IP; the limit is shared by every worker through Redis.
+      requestsPerSecond: int("TMDB_RPS", 40, 1, 1000),
+      omdbBaseUrl: url("OMDB_BASE_URL", "https://www.omdbapi.com/", ["https:", "http:"]),
+      omdbApiKey: env.OMDB_API_KEY || undefined,
+    },
   };
   if (/[:\s]/.test(config.redisPrefix)) problems.push("REDIS_PREFIX must not contain ':' or spaces (BullMQ uses ':' as separator)");
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * TMDb access. Credentials are optional: without them the server runs and StartTmdbImport answers
+ * FAILED_PRECONDITION, since the catalogue can also be filled by the dataset import.
+ */
+export interface TmdbConfig {
+  /** API v3 root without a trailing slash, e.g. `https://api.themoviedb.org/3`. */
+  readonly baseUrl: string;
+  /** v3 API key (sent as `api_key`), or … */
+  readonly apiKey: string | undefined;
+  /** … a v4 read access token (sent as `Authorization: Bearer`); preferred when both are set. */
+  readonly bearerToken: string | undefined;
+  /** Client-side limit shared by all workers. */
+  readonly requestsPerSecond: number;
+  readonly omdbBaseUrl: string;
+  /** Enables `imdb_rating` enrichment from OMDb when set. */
+  readonly omdbApiKey: string | undefined;
 }
