@@ -11,14 +11,14 @@ import { startServer } from "./server/server.ts";
 import { startWorkers } from "./worker/workers.ts";
 import { buildProcessors } from "./worker/processors.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
-import { buildImpls } from "./server/impls.ts";
+import { buildAuthenticator, buildImpls } from "./server/impls.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
 const ROLES: Record<string, Role> = {
   async serve(config, log) {
     const deps = await openAppDeps(config, log);
-    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps) });
+    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
     return async () => {
       await server.close();
       await closeAppDeps(deps);

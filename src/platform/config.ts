@@ -22,6 +22,29 @@ export interface Config {
   readonly dbPoolMax: number;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
   readonly tmdb: TmdbConfig;
+  /** Authentication and account security (issue 3); see src/modules/user/SECURITY.md. */
+  readonly auth: AuthConfig;
+}
+
+/** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
+export interface AuthConfig {
+  /** HMAC key (HS256) signing access tokens; at least 32 characters. */
+  readonly jwtSecret: string;
+  /** `kid` written in access-token headers, so the key can be rotated later. */
+  readonly jwtKeyId: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** AES-256-GCM keys for personal data at rest (phone numbers); the first one encrypts, all decrypt. */
+  readonly dataKeys: readonly { readonly id: string; readonly key: Buffer }[];
+  /** Internal callers: a bearer secret grants `scopes` under `name`. */
+  readonly serviceTokens: readonly { readonly name: string; readonly scopes: readonly string[]; readonly token: string }[];
+  /** Failed logins allowed per account, and per client address, within `loginWindowMs`. */
+  readonly loginMaxFailuresPerAccount: number;
+  readonly loginMaxFailuresPerIp: number;
+  readonly loginWindowMs: number;
+  /** argon2id cost: memory in KiB and passes (parallelism 1); stored in each hash, so raising them later is safe. */
+  readonly passwordMemoryKib: number;
+  readonly passwordIterations: number;
 }
 
 /** A configuration error lists every bad variable, one line each. */
@@ -111,10 +134,75 @@ export function loadConfig(env: Env = process.env): Config {
       omdbBaseUrl: url("OMDB_BASE_URL", "https://www.omdbapi.com/", ["https:", "http:"]),
       omdbApiKey: env.OMDB_API_KEY || undefined,
     },
+    auth: loadAuthConfig(env, nodeEnv, str, int, problems),
   };
   if (/[:\s]/.test(config.redisPrefix)) problems.push("REDIS_PREFIX must not contain ':' or spaces (BullMQ uses ':' as separator)");
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** Development-only secrets: fixed so tokens survive restarts in dev; refused in production. */
+const DEV_JWT_SECRET = "dev-only-movierec-jwt-secret-change-me-0123456789";
+const DEV_DATA_KEY = "dev:" + Buffer.alloc(32, 7).toString("base64");
+
+function loadAuthConfig(
+  env: Env,
+  nodeEnv: Config["env"],
+  str: (name: string, fallback: string) => string,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): AuthConfig {
+  const production = nodeEnv === "production";
+  const secret = (name: string, devDefault: string): string => {
+    const v = env[name];
+    if (v !== undefined && v !== "") return v;
+    if (production) problems.push(`${name} is required in production`);
+    return devDefault;
+  };
+  const jwtSecret = secret("JWT_SECRET", DEV_JWT_SECRET);
+  if (jwtSecret.length < 32) problems.push("JWT_SECRET must be at least 32 characters");
+  if (production && jwtSecret === DEV_JWT_SECRET) problems.push("JWT_SECRET must not be the development default in production");
+
+  // DATA_ENCRYPTION_KEYS = "id:base64key,id2:base64key2": 32-byte keys, the first encrypts.
+  const dataKeys: { id: string; key: Buffer }[] = [];
+  for (const entry of secret("DATA_ENCRYPTION_KEYS", DEV_DATA_KEY).split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const [id, b64] = entry.split(":");
+    const key = b64 === undefined ? Buffer.alloc(0) : Buffer.from(b64, "base64");
+    if (!id || !/^[A-Za-z0-9_-]{1,16}$/.test(id) || key.length !== 32) {
+      problems.push("DATA_ENCRYPTION_KEYS entries must be id:base64 with a 1-16 character id ([A-Za-z0-9_-]) and a 32-byte key");
+      continue;
+    }
+    if (dataKeys.some((k) => k.id === id)) problems.push(`DATA_ENCRYPTION_KEYS has key id ${id} twice`);
+    dataKeys.push({ id, key });
+  }
+  if (dataKeys.length === 0) problems.push("DATA_ENCRYPTION_KEYS needs at least one key");
+  if (production && dataKeys.some((k) => k.id === "dev")) problems.push("DATA_ENCRYPTION_KEYS must not use the development key in production");
+
+  // SERVICE_TOKENS = "name:scope1+scope2:secret,...": secrets of at least 32 URL-safe characters.
+  const serviceTokens: { name: string; scopes: string[]; token: string }[] = [];
+  for (const entry of str("SERVICE_TOKENS", "").split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const [name, scopes, token, ...rest] = entry.split(":");
+    if (!name || !/^[a-z][a-z0-9-]{0,62}$/.test(name) || scopes === undefined || !/^[a-z.+]*$/.test(scopes) || !token || rest.length > 0 || !/^[A-Za-z0-9_-]{32,}$/.test(token)) {
+      problems.push("SERVICE_TOKENS entries must be name:scope+scope:secret (name [a-z0-9-], secret at least 32 of [A-Za-z0-9_-])");
+      continue;
+    }
+    serviceTokens.push({ name, scopes: scopes.split("+").filter((s) => s !== ""), token });
+  }
+
+  return Object.freeze({
+    jwtSecret,
+    jwtKeyId: str("JWT_KEY_ID", "k1"),
+    accessTokenTtlSeconds: int("ACCESS_TOKEN_TTL_SECONDS", 900, 1, 86_400),
+    refreshTokenTtlSeconds: int("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 366 * 86_400),
+    dataKeys,
+    serviceTokens,
+    loginMaxFailuresPerAccount: int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, 1, 1000),
+    loginMaxFailuresPerIp: int("LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000),
+    loginWindowMs: int("LOGIN_WINDOW_MS", 15 * 60_000, 100, 86_400_000),
+    // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane); see the login bench for the throughput it gives.
+    passwordMemoryKib: int("PASSWORD_MEMORY_KIB", 19_456, 1024, 1_048_576),
+    passwordIterations: int("PASSWORD_ITERATIONS", 2, 1, 20),
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createUserAuthenticator, createUserModule, type Authenticate } from "../modules/user/index.ts";
 import type { AppDeps } from "./app-deps.ts";
 import type { ApiImpls } from "./services.ts";
 
@@ -5,12 +6,17 @@ import type { ApiImpls } from "./services.ts";
  * Builds every service's handlers from the shared dependencies: the one place modules are
  * wired in. A service left `{}` answers UNIMPLEMENTED until its module lands.
  */
-export function buildImpls(_deps: AppDeps): ApiImpls {
+export function buildImpls(deps: AppDeps): ApiImpls {
   return {
-    user: {},
+    user: createUserModule(deps).rpc,
     catalog: {},
     recommendation: {},
     notification: {},
     analytics: {},
   };
+}
+
+/** The bearer-credential check of the auth interceptor (user sessions and service tokens). */
+export function buildAuthenticator(deps: AppDeps): Authenticate {
+  return createUserAuthenticator(deps);
 }

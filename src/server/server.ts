@@ -2,15 +2,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { Config } from "../platform/config.ts";
 import type { Logger } from "../platform/logger.ts";
+import { remoteAddressKey } from "../platform/remote-address.ts";
+import type { Authenticate } from "../modules/user/index.ts";
 import { handleCors } from "./cors.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
+import { authInterceptor } from "./interceptors/auth.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
 import { DualProtocolListener } from "./listener.ts";
@@ -23,6 +27,8 @@ export interface ServerOptions {
   /** Dependency checks behind grpc.health.v1 (e.g. postgres, redis). */
   probes: Record<string, Probe>;
   impls?: ApiImpls;
+  /** Resolves bearer credentials for the auth interceptor (required: no server runs without authentication). */
+  authenticate: Authenticate;
   /** Largest accepted request message; bigger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
 }
@@ -48,7 +54,9 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [accessLogInterceptor(opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
+    contextValues: (req) => createContextValues().set(remoteAddressKey, req.socket?.remoteAddress),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
     grpc: true,
     grpcWeb: true,

@@ -61,10 +61,13 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
   // Not in the design: TMDb keywords (migration 0002-catalog-keywords).
   keywords: ["id", "tmdb_id", "name", "created_at"],
   movie_keywords: ["id", "movie_id", "keyword_id"],
+  // Not in the design: login sessions and their refresh tokens (migration 0003-user-sessions).
+  user_sessions: ["id", "user_id", "user_agent", "created_at", "last_used_at", "expires_at", "revoked_at", "revoked_reason"],
+  user_refresh_tokens: ["id", "session_id", "token_hash", "created_at", "used_at"],
 };
 
 /** Every migration, in order. */
-const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords"];
+const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions"];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -142,6 +145,8 @@ const FOREIGN_KEYS = [
   "user_activity_logs.movie_id -> movies SET NULL",
   "performance_metrics.user_id -> users SET NULL",
   "popularity_metrics.movie_id -> movies CASCADE",
+  "user_sessions.user_id -> users CASCADE",
+  "user_refresh_tokens.session_id -> user_sessions CASCADE",
   "movie_keywords.movie_id -> movies CASCADE",
   "movie_keywords.keyword_id -> keywords CASCADE",
 ];

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/platform/config.ts";
 
+// Production refuses to start without its own secrets (development has fixed defaults).
+const PRODUCTION_SECRETS = {
+  JWT_SECRET: "x".repeat(40),
+  DATA_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
+};
+
 describe("configuration", () => {
   it("has working defaults", () => {
     const c = loadConfig({});
@@ -28,6 +34,38 @@ describe("configuration", () => {
   });
 
   it("allows no browser origin by default in production", () => {
-    expect(loadConfig({ NODE_ENV: "production" }).corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: "production", ...PRODUCTION_SECRETS }).corsOrigins).toEqual([]);
+  });
+
+  it("requires the authentication secrets in production, and rejects the development ones there", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/JWT_SECRET is required in production[\s\S]*DATA_ENCRYPTION_KEYS is required/);
+    const devKey = `dev:${Buffer.alloc(32, 7).toString("base64")}`;
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "y".repeat(40), DATA_ENCRYPTION_KEYS: devKey })).toThrow(/development key/);
+  });
+
+  it("parses data keys (first one encrypts), service tokens and login limits", () => {
+    const k = (b: number) => Buffer.alloc(32, b).toString("base64");
+    const c = loadConfig({
+      DATA_ENCRYPTION_KEYS: `new:${k(2)},old:${k(1)}`,
+      SERVICE_TOKENS: `web-backend:analytics.write+users.read:${"a".repeat(32)}`,
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: "3",
+    });
+    expect(c.auth.dataKeys.map((d) => d.id)).toEqual(["new", "old"]);
+    expect(c.auth.serviceTokens).toEqual([{ name: "web-backend", scopes: ["analytics.write", "users.read"], token: "a".repeat(32) }]);
+    expect(c.auth.loginMaxFailuresPerAccount).toBe(3);
+    expect(Object.isFrozen(c.auth)).toBe(true);
+  });
+
+  it("names each bad authentication setting", () => {
+    let error: unknown;
+    try {
+      loadConfig({ JWT_SECRET: "short", DATA_ENCRYPTION_KEYS: "k1:c2hvcnQ=", SERVICE_TOKENS: "web:analytics.write:tooshort" });
+    } catch (e) {
+      error = e;
+    }
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toMatch(/JWT_SECRET must be at least 32/);
+    expect(problems).toMatch(/DATA_ENCRYPTION_KEYS entries must be/);
+    expect(problems).toMatch(/SERVICE_TOKENS entries must be/);
   });
 });

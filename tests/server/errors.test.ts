@@ -15,10 +15,13 @@ import {
 } from "../../src/platform/errors.ts";
 import { EMPTY_IMPLS } from "../../src/server/services.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { createTestUser, type TestUser } from "../auth/test-users.ts";
 
 // Handlers that throw, behind the real interceptor chain: what does the caller see?
 let throwing: unknown;
 let ts: TestServer;
+// A staff caller: the methods below need a signed-in (getMe) or staff (getModelStatus) caller since authentication exists.
+let staff: TestUser;
 beforeAll(async () => {
   ts = await startTestServer({
     impls: {
@@ -37,6 +40,7 @@ beforeAll(async () => {
       },
     },
   });
+  staff = await createTestUser(ts.deps, { staff: true });
 });
 afterAll(async () => {
   await ts?.close();
@@ -88,14 +92,14 @@ describe("error mapping", () => {
   it("honours the caller's deadline", async () => {
     const client = createClient(UserService, createGrpcTransport({ baseUrl: ts.baseUrl }));
     const started = Date.now();
-    const err = await client.getMe({}, { timeoutMs: 200 }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await client.getMe({}, { timeoutMs: 200, headers: staff.headers }).then(() => undefined, (e: unknown) => ConnectError.from(e));
     expect(err?.code).toBe(Code.DeadlineExceeded);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("still answers UNIMPLEMENTED for methods no module implements", async () => {
     const client = createClient(RecommendationService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
-    const err = await client.getModelStatus({}).then(() => undefined, (e: unknown) => ConnectError.from(e));
+    const err = await client.getModelStatus({}, { headers: staff.headers }).then(() => undefined, (e: unknown) => ConnectError.from(e));
     expect(err?.code).toBe(Code.Unimplemented);
   });
 });

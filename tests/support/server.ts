@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps, type AppDeps } from "../../src/server/app-deps.ts";
-import { buildImpls } from "../../src/server/impls.ts";
+import { buildAuthenticator, buildImpls } from "../../src/server/impls.ts";
 import type { Probe } from "../../src/server/health.ts";
 import type { ApiImpls } from "../../src/server/services.ts";
 
@@ -45,7 +45,13 @@ export async function startTestServer(
   const config = testConfig({ HEALTH_INTERVAL_MS: String(opts.healthIntervalMs ?? 1000), SHUTDOWN_GRACE_MS: "2000", ...opts.env });
   const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const deps = await openAppDeps(config, log);
-  const server = await startServer({ config, log, probes: opts.probes ?? dependencyProbes(deps), impls: opts.impls ?? buildImpls(deps) });
+  const server = await startServer({
+    config,
+    log,
+    probes: opts.probes ?? dependencyProbes(deps),
+    impls: opts.impls ?? buildImpls(deps),
+    authenticate: buildAuthenticator(deps),
+  });
   return {
     server,
     deps,

@@ -20,7 +20,8 @@ export const UserSchema = defineEntity({
     /** `YYYY-MM-DD`. */
     dateOfBirth: p.date().nullable(),
     isPremium: p.boolean().default(false),
-    phoneNumber: p.string().length(20).nullable(),
+    /** AES-256-GCM ciphertext `keyId:base64url` (migration 0003 widened it), never the number in clear. */
+    phoneNumber: p.string().length(128).nullable(),
     createdAt: p.datetime().defaultRaw("now()").onCreate(() => new Date()),
     updatedAt: p.datetime().defaultRaw("now()").onCreate(() => new Date()).onUpdate(() => new Date()),
   },

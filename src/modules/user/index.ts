@@ -1,0 +1,58 @@
+/**
+ * The user module: accounts, sessions, profiles, and the authentication every other service relies on.
+ * Other modules use only what is exported here.
+ */
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import type { Config } from "../../platform/config.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { createAccessTokens } from "./access-tokens.ts";
+import { loadAccount } from "./account-view.ts";
+import { createAccounts } from "./accounts.ts";
+import { type Authenticate, createAuthenticator } from "./authenticator.ts";
+import { createDataCipher } from "./data-cipher.ts";
+import { exportUserData } from "./data-export.ts";
+import { createLoginRateLimiter } from "./login-rate-limiter.ts";
+import { createPasswordHasher } from "./password-hasher.ts";
+import { createProfiles } from "./profiles.ts";
+import { SessionStore } from "./session-store.ts";
+import { createUserRpc } from "./user.rpc.ts";
+
+export { anonymizeIp } from "./ip-anonymizer.ts";
+export type { Authenticate } from "./authenticator.ts";
+export { createPasswordHasher, type PasswordHasher } from "./password-hasher.ts";
+
+export interface UserModuleDeps {
+  config: Config;
+  log: Logger;
+  orm: MikroORM;
+  redis: Redis;
+}
+
+/** Builds the module once per process: the UserService handlers and the authenticator for the auth interceptor. */
+export function createUserModule(deps: UserModuleDeps) {
+  const auth = deps.config.auth;
+  const tokens = createAccessTokens({ secret: auth.jwtSecret, keyId: auth.jwtKeyId, ttlSeconds: auth.accessTokenTtlSeconds });
+  const phones = createDataCipher(auth.dataKeys, "users.phone_number");
+  const hasher = createPasswordHasher({ memoryKib: auth.passwordMemoryKib, iterations: auth.passwordIterations });
+  const sessions = new SessionStore({ refreshTtlSeconds: auth.refreshTokenTtlSeconds });
+  const limiter = createLoginRateLimiter(deps.redis, {
+    maxPerAccount: auth.loginMaxFailuresPerAccount,
+    maxPerIp: auth.loginMaxFailuresPerIp,
+    windowMs: auth.loginWindowMs,
+  });
+  const accounts = createAccounts({ orm: deps.orm, redis: deps.redis, auth, log: deps.log, hasher, tokens, sessions, limiter, phones });
+  const profiles = createProfiles({ orm: deps.orm, phones, log: deps.log });
+  const exportData = async (userId: string) => {
+    const em = deps.orm.em.fork();
+    return exportUserData(em, await loadAccount(em, userId, phones, deps.log));
+  };
+  return { rpc: createUserRpc({ accounts, profiles, exportData }), accounts };
+}
+
+/** Just the authenticator (what the server's auth interceptor needs), without building the rest of the module. */
+export function createUserAuthenticator(deps: Pick<UserModuleDeps, "config" | "orm">): Authenticate {
+  const auth = deps.config.auth;
+  const tokens = createAccessTokens({ secret: auth.jwtSecret, keyId: auth.jwtKeyId, ttlSeconds: auth.accessTokenTtlSeconds });
+  return createAuthenticator({ orm: deps.orm, tokens, serviceTokens: auth.serviceTokens });
+}
