@@ -31,6 +31,8 @@ export interface EnsureInfrastructureOptions {
   probePostgresUrl?: string;
   /** Redis probed when no redisUrl is given (tests point it at a closed port to force a private redis-server). */
   probeRedisUrl?: string;
+  /** false: skip the conventional local servers and always start private ones (isolated demo). Default true. */
+  useLocalServers?: boolean;
   /** Name of the database created on a discovered or embedded server; defaults to `movierec`. */
   databaseName?: string;
 }
@@ -51,6 +53,7 @@ export async function ensureInfrastructure(opts: EnsureInfrastructureOptions): P
   const log = opts.log ?? (() => {});
   const dataDir = resolve(opts.dataDir);
   const databaseName = opts.databaseName ?? DEMO_DATABASE;
+  const useLocal = opts.useLocalServers ?? true;
 
   let embedded: EmbeddedPostgresHandle | undefined;
   let redisServer: RedisServerHandle | undefined;
@@ -76,7 +79,7 @@ export async function ensureInfrastructure(opts: EnsureInfrastructureOptions): P
       log(`PostgreSQL: using ${redact(databaseUrl)}`);
     } else {
       const probeUrl = opts.probePostgresUrl ?? DEFAULT_POSTGRES_PROBE_URL;
-      const problem = await probePostgres(probeUrl);
+      const problem = useLocal ? await probePostgres(probeUrl) : "private servers requested";
       if (problem === undefined) {
         databaseUrl = await ensureDatabase(probeUrl, databaseName);
         log(`PostgreSQL: found a local server, using ${redact(databaseUrl)}`);
@@ -96,7 +99,7 @@ export async function ensureInfrastructure(opts: EnsureInfrastructureOptions): P
       log(`Redis: using ${redact(redisUrl)}`);
     } else {
       const probeUrl = opts.probeRedisUrl ?? DEFAULT_REDIS_PROBE_URL;
-      const problem = await probeRedis(probeUrl);
+      const problem = useLocal ? await probeRedis(probeUrl) : "private servers requested";
       if (problem === undefined) {
         redisUrl = probeUrl;
         log(`Redis: found a local server at ${redact(redisUrl)}`);
