@@ -1,0 +1,117 @@
+/**
+ * SearchMovies: three candidate sources merged and ranked in one statement.
+ * - full text over title, original title (weight A), tagline (B) and overview (C), through the GIN
+ *   expression index of migration 0004 (`websearch_to_tsquery` accepts any text: quotes, operators
+ *   and stray punctuation are read as words, never as syntax);
+ * - people: a cast or crew member whose name matches (full text, or trigram similarity ≥ 0.5) brings
+ *   their movies in;
+ * - typos: pg_trgm word similarity of the query to the title or original title ("avtar" → Avatar).
+ * Each source is capped, so a very common word costs a bounded amount of work; the merged
+ * candidates are ranked by relevance plus a small popularity term, and paged by (score, id).
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import { InvalidInputError } from "../../platform/errors.ts";
+import type { MovieRecord, Page } from "./catalog-types.ts";
+import { decodeCursor, encodeCursor, fingerprint, pageSize } from "./cursor.ts";
+import { MOVIE_COLUMNS, type MovieRow, withGenres } from "./movie-rows.ts";
+
+/** Longest accepted query, in characters (the proto allows the same). */
+export const MAX_QUERY_LENGTH = 500;
+
+/**
+ * The weighted document of movie `alias`; it must stay the expression of `idx_movies_search_document`
+ * (migration 0004) or PostgreSQL cannot use the index (tests/catalog/explain.test.ts checks that it does).
+ */
+export function searchDocument(alias: string): string {
+  const w = (col: string, weight: string) => `setweight(to_tsvector('english', ${alias}.${col}), '${weight}')`;
+  return `(${w("title", "A")} || ${w("original_title", "A")} || ${w("tagline", "B")} || ${w("overview", "C")})`;
+}
+
+/** Per-source caps on candidates. */
+const TEXT_CANDIDATES = 500;
+const TITLE_TYPO_CANDIDATES = 200;
+const PEOPLE = 100;
+
+export interface SearchMoviesQuery {
+  query: string;
+  includeAdult?: boolean;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/** Trims, drops NUL and other control characters PostgreSQL text cannot hold or that mean nothing, collapses spaces. */
+export function cleanQuery(raw: string): string {
+  if (raw.length > MAX_QUERY_LENGTH) throw new InvalidInputError(`must be at most ${MAX_QUERY_LENGTH} characters`, "query");
+  // eslint-disable-next-line no-control-regex
+  return raw.replace(/[\u0000-\u001f\u007f]/g, " ").replace(/\s+/g, " ").trim();
+}
+
+/** SQL of one page of results. Exported for the EXPLAIN checks. */
+export function searchMoviesSql(
+  query: string,
+  includeAdult: boolean,
+  cursor: { key: number; id: string } | undefined,
+  limit: number,
+): { sql: string; params: unknown[] } {
+  const tsq = "websearch_to_tsquery('english', ?)";
+  const doc = searchDocument("m");
+  const params: unknown[] = [];
+  const sql = `
+with text_hits as (
+  select m.id, ts_rank_cd(${doc}, ${tsq}, 32) as rel
+    from movies m where ${doc} @@ ${tsq}
+   order by rel desc limit ${TEXT_CANDIDATES}
+), people as (
+  (select p.id, 0.6::float8 as rel from persons p
+    where to_tsvector('english', p.name) @@ ${tsq} order by p.popularity desc limit ${PEOPLE})
+  union all
+  (select p.id, similarity(p.name, ?) * 0.6 as rel from persons p
+    where p.name % ? and similarity(p.name, ?) >= 0.5 order by rel desc limit ${PEOPLE})
+), people_hits as (
+  select c.movie_id as id, pp.rel from people pp join movie_cast c on c.person_id = pp.id
+  union all
+  select c.movie_id as id, pp.rel from people pp join movie_crew c on c.person_id = pp.id
+), typo_hits as (
+  (select m.id, word_similarity(?, m.title) * 0.8 as rel from movies m
+    where ? <% m.title order by rel desc limit ${TITLE_TYPO_CANDIDATES})
+  union all
+  (select m.id, word_similarity(?, m.original_title) * 0.7 as rel from movies m
+    where ? <% m.original_title order by rel desc limit ${TITLE_TYPO_CANDIDATES})
+), candidates as (
+  select id, max(rel) as rel from (
+    select id, rel from text_hits union all select id, rel from people_hits union all select id, rel from typo_hits
+  ) hits group by id
+), scored as (
+  select ${MOVIE_COLUMNS}, m.id as id_num,
+         c.rel + case when lower(m.title) = lower(?) then 0.5 else 0 end + 0.02 * ln(1 + m.popularity_score) as score
+    from candidates c join movies m on m.id = c.id
+   where m.is_active ${includeAdult ? "" : "and not m.adult"}
+)
+select * from scored ${cursor ? "where (score, id_num) < (?::float8, ?::bigint)" : ""}
+ order by score desc, id_num desc limit ${limit}`;
+  // Parameters in textual order of the placeholders above.
+  params.push(query, query); // text_hits: rank, match
+  params.push(query); // people: full text
+  params.push(query, query, query); // people: trigram
+  params.push(query, query, query, query); // typo_hits
+  params.push(query); // exact title boost
+  if (cursor) params.push(cursor.key, cursor.id);
+  return { sql, params };
+}
+
+/** One page of search results, best first. */
+export async function searchMovies(em: EntityManager, q: SearchMoviesQuery): Promise<Page<MovieRecord>> {
+  const query = cleanQuery(q.query);
+  const includeAdult = q.includeAdult ?? false;
+  if (query === "") return { items: [], nextPageToken: "" };
+  const fp = fingerprint(["search", query, includeAdult]);
+  const cursor = decodeCursor(q.pageToken ?? "", fp);
+  if (cursor && typeof cursor.key !== "number") throw new InvalidInputError("is not a token returned by this method", "page_token");
+  const size = pageSize(q.pageSize);
+  const { sql, params } = searchMoviesSql(query, includeAdult, cursor as { key: number; id: string } | undefined, size + 1);
+  const rows = await em.execute<(MovieRow & { score: number })[]>(sql, params);
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  const nextPageToken = rows.length > size && last ? encodeCursor({ key: Number(last.score), id: last.id }, fp) : "";
+  return { items: await withGenres(em, page), nextPageToken };
+}
