@@ -6,7 +6,7 @@
  */
 import type { MovieStatus } from "./entities/index.ts";
 import type { SqlClient } from "./import-sql.ts";
-import { replaceMovieLinks, upsertByTmdbId, type Column } from "./upsert-rows.ts";
+import { replaceMovieLinks, upsertByTmdbId, type Column, type UpsertResult } from "./upsert-rows.ts";
 
 export interface GenreRecord {
   readonly tmdbId: number;
@@ -76,6 +76,8 @@ export interface SaveResult {
   readonly updated: number[];
   /** Existing movies left exactly as they were. */
   readonly unchanged: number[];
+  /** Database id of every movie of the batch, by TMDb id (for cache invalidation). */
+  readonly ids: ReadonlyMap<number, string>;
 }
 
 /** Lower-case ASCII words joined by '-', at most 50 characters: "Science Fiction" → "science-fiction". */
@@ -140,8 +142,25 @@ function mergePeople(people: readonly PersonRecord[]): PersonRecord[] {
   return [...byId.values()];
 }
 
-export async function upsertPersons(client: SqlClient, people: readonly PersonRecord[]) {
-  const records = mergePeople(people).map((p) => ({
+/** Upserts people; those with details (biography, …) and those known from credits only are written apart. */
+export async function upsertPersons(client: SqlClient, people: readonly PersonRecord[]): Promise<UpsertResult> {
+  const groups = new Map<string, PersonRecord[]>();
+  for (const p of mergePeople(people)) {
+    const signature = Object.keys(p).filter((k) => p[k as keyof PersonRecord] !== undefined).sort().join(",");
+    groups.set(signature, [...(groups.get(signature) ?? []), p]);
+  }
+  const all: UpsertResult = { ids: new Map(), inserted: new Set(), updated: new Set() };
+  for (const group of groups.values()) {
+    const r = await upsertPersonGroup(client, group);
+    for (const [k, v] of r.ids) all.ids.set(k, v);
+    for (const k of r.inserted) all.inserted.add(k);
+    for (const k of r.updated) all.updated.add(k);
+  }
+  return all;
+}
+
+async function upsertPersonGroup(client: SqlClient, people: readonly PersonRecord[]) {
+  const records = people.map((p) => ({
     ...p,
     name: clip(p.name, 200),
     knownForDepartment: clip(p.knownForDepartment, 50),
@@ -228,7 +247,7 @@ function links<K extends "genres" | "companies" | "keywords" | "cast" | "crew">(
  */
 export async function saveMovies(client: SqlClient, batch: readonly MovieRecord[]): Promise<SaveResult> {
   const movies = [...new Map(batch.map((m) => [m.tmdbId, normaliseMovie(m)])).values()];
-  if (movies.length === 0) return { imported: [], updated: [], unchanged: [] };
+  if (movies.length === 0) return { imported: [], updated: [], unchanged: [], ids: new Map() };
   const genres = await upsertGenres(client, movies.flatMap((m) => m.genres ?? []));
   const companies = await upsertCompanies(client, movies.flatMap((m) => m.companies ?? []));
   const keywords = await upsertKeywords(client, movies.flatMap((m) => m.keywords ?? []));
@@ -268,7 +287,7 @@ export async function saveMovies(client: SqlClient, batch: readonly MovieRecord[
     links(movies, saved.ids, "crew", (c, m) => [m, id(persons.ids, c.person.tmdbId), clip(c.job, 100), clip(c.department, 50)]),
   );
 
-  const result: SaveResult = { imported: [], updated: [], unchanged: [] };
+  const result: SaveResult = { imported: [], updated: [], unchanged: [], ids: saved.ids };
   for (const m of movies) {
     if (saved.inserted.has(m.tmdbId)) result.imported.push(m.tmdbId);
     else if (saved.updated.has(m.tmdbId) || changed.has(saved.ids.get(m.tmdbId)!)) result.updated.push(m.tmdbId);
