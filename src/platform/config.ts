@@ -24,6 +24,8 @@ export interface Config {
   readonly tmdb: TmdbConfig;
   /** Authentication and account security (issue 3); see src/modules/user/SECURITY.md. */
   readonly auth: AuthConfig;
+  /** Email and push delivery, tracking links and schedules (issue 6). */
+  readonly notification: NotificationConfig;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
       omdbApiKey: env.OMDB_API_KEY || undefined,
     },
     auth: loadAuthConfig(env, nodeEnv, str, int, problems),
+    notification: loadNotificationConfig(env, nodeEnv, str, int, url, problems),
   };
   if (/[:\s]/.test(config.redisPrefix)) problems.push("REDIS_PREFIX must not contain ':' or spaces (BullMQ uses ':' as separator)");
   if (problems.length > 0) throw new ConfigError(problems);
@@ -221,4 +224,94 @@ export interface TmdbConfig {
   readonly omdbBaseUrl: string;
   /** Enables `imdb_rating` enrichment from OMDb when set. */
   readonly omdbApiKey: string | undefined;
+}
+
+/** Email (SMTP), push (Web Push, FCM HTTP v1), tracking links and delivery schedules. */
+export interface NotificationConfig {
+  /** Public root of this server, used in tracking pixels, click links and unsubscribe links. */
+  readonly publicBaseUrl: string;
+  /** HMAC key signing tracking and unsubscribe links; at least 32 characters. */
+  readonly trackingSecret: string;
+  readonly smtp: {
+    readonly host: string;
+    readonly port: number;
+    /** Implicit TLS (port 465); otherwise STARTTLS is used when the relay offers it. */
+    readonly secure: boolean;
+    readonly user: string | undefined;
+    readonly password: string | undefined;
+    /** From header, e.g. `movierec <no-reply@example.com>`. */
+    readonly from: string;
+    /** Connection, greeting and socket timeout. */
+    readonly timeoutMs: number;
+    /** Pooled connections per worker process. */
+    readonly poolSize: number;
+  };
+  /** Web Push (VAPID); without keys web devices fail with "web push not configured". */
+  readonly webPush: { readonly publicKey: string | undefined; readonly privateKey: string | undefined; readonly subject: string };
+  /** FCM HTTP v1 for ios/android; `baseUrl` is configurable so tests point it at a local server. */
+  readonly fcm: { readonly baseUrl: string; readonly projectId: string | undefined; readonly accessToken: string | undefined };
+  /** How long a worker's 'sending' claim lasts; a claim older than this is taken over (its worker died). */
+  readonly leaseMs: number;
+  /** How often the outbox sweeper re-enqueues notifications whose job was lost or whose worker died. */
+  readonly sweepIntervalMs: number;
+  /** How often the digest scheduler looks for users whose digest time has come. */
+  readonly digestTickMs: number;
+  /** Alerts (recommendation, trending, new release) per user per rolling day, all channels together. */
+  readonly alertsPerDay: number;
+}
+
+const DEV_TRACKING_SECRET = "dev-only-movierec-tracking-secret-0123456789";
+
+function loadNotificationConfig(
+  env: Env,
+  nodeEnv: Config["env"],
+  str: (name: string, fallback: string) => string,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  url: (name: string, fallback: string, protocols: string[]) => string,
+  problems: string[],
+): NotificationConfig {
+  const production = nodeEnv === "production";
+  const trackingSecret = str("TRACKING_SECRET", production ? "" : DEV_TRACKING_SECRET);
+  if (production && trackingSecret === "") problems.push("TRACKING_SECRET is required in production");
+  else if (trackingSecret.length < 32) problems.push("TRACKING_SECRET must be at least 32 characters");
+  if (production && trackingSecret === DEV_TRACKING_SECRET) problems.push("TRACKING_SECRET must not be the development default in production");
+  if (production && !env.PUBLIC_BASE_URL) problems.push("PUBLIC_BASE_URL is required in production (links in emails point to it)");
+  const bool = (name: string, fallback: boolean): boolean => {
+    const v = str(name, String(fallback));
+    if (v !== "true" && v !== "false") problems.push(`${name} must be true or false`);
+    return v === "true";
+  };
+  const vapidPublic = env.VAPID_PUBLIC_KEY || undefined;
+  const vapidPrivate = env.VAPID_PRIVATE_KEY || undefined;
+  if ((vapidPublic === undefined) !== (vapidPrivate === undefined)) problems.push("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together");
+  const vapidSubject = str("VAPID_SUBJECT", "mailto:no-reply@movierec.local");
+  if (!/^(mailto:|https:)/.test(vapidSubject)) problems.push("VAPID_SUBJECT must be a mailto: or https: URL");
+  const timeoutMs = int("SMTP_TIMEOUT_MS", 30_000, 100, 600_000);
+  const leaseMs = int("DELIVERY_LEASE_MS", 120_000, 500, 3_600_000);
+  // A claim must outlive the slowest send, or a live worker's message would be taken over and sent twice.
+  if (leaseMs < 2 * timeoutMs) problems.push("DELIVERY_LEASE_MS must be at least twice SMTP_TIMEOUT_MS");
+  return Object.freeze({
+    publicBaseUrl: url("PUBLIC_BASE_URL", "http://localhost:8080", ["https:", "http:"]).replace(/\/+$/, ""),
+    trackingSecret,
+    smtp: Object.freeze({
+      host: str("SMTP_HOST", "127.0.0.1"),
+      port: int("SMTP_PORT", production ? 587 : 1025, 1, 65535),
+      secure: bool("SMTP_SECURE", false),
+      user: env.SMTP_USER || undefined,
+      password: env.SMTP_PASSWORD || undefined,
+      from: str("SMTP_FROM", "movierec <no-reply@movierec.local>"),
+      timeoutMs,
+      poolSize: int("SMTP_POOL_SIZE", 5, 1, 100),
+    }),
+    webPush: Object.freeze({ publicKey: vapidPublic, privateKey: vapidPrivate, subject: vapidSubject }),
+    fcm: Object.freeze({
+      baseUrl: url("FCM_BASE_URL", "https://fcm.googleapis.com", ["https:", "http:"]).replace(/\/+$/, ""),
+      projectId: env.FCM_PROJECT_ID || undefined,
+      accessToken: env.FCM_ACCESS_TOKEN || undefined,
+    }),
+    leaseMs,
+    sweepIntervalMs: int("DELIVERY_SWEEP_MS", 30_000, 100, 3_600_000),
+    digestTickMs: int("DIGEST_TICK_MS", 60_000, 100, 3_600_000),
+    alertsPerDay: int("ALERTS_PER_USER_PER_DAY", 3, 0, 1000),
+  });
 }

@@ -5,6 +5,9 @@ import { ConfigError, loadConfig } from "../../src/platform/config.ts";
 const PRODUCTION_SECRETS = {
   JWT_SECRET: "x".repeat(40),
   DATA_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString("base64")}`,
+  // Notification links are signed and point at the public address (issue 6).
+  TRACKING_SECRET: "t".repeat(40),
+  PUBLIC_BASE_URL: "https://movierec.example.com",
 };
 
 describe("configuration", () => {
