@@ -1,0 +1,113 @@
+/**
+ * `npm run bench:login`: how many logins per second this machine sustains with the configured argon2id parameters.
+ * 1. the KDF alone (verifications/s at several concurrencies: the libuv pool runs them on the cores);
+ * 2. the whole Login RPC over Connect against a real server, PostgreSQL and Redis (a throw-away database).
+ * Bounded: a fixed number of calls, loopback only, everything it creates is dropped at the end.
+ * Options (env): BENCH_LOGINS (default 300), BENCH_CONCURRENCY (default 8), PASSWORD_MEMORY_KIB / PASSWORD_ITERATIONS.
+ */
+import { randomBytes } from "node:crypto";
+import { cpus } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
+import { loadConfig } from "../platform/config.ts";
+import { ensureInfrastructure } from "../platform/dev-infra.ts";
+import { createLogger } from "../platform/logger.ts";
+import { migrateUp } from "../platform/migrations.ts";
+import { openOrm } from "../platform/orm.ts";
+import { createPasswordHasher } from "../modules/user/index.ts";
+import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
+import { buildAuthenticator, buildImpls } from "../server/impls.ts";
+import { startServer } from "../server/server.ts";
+
+const LOGINS = Number(process.env.BENCH_LOGINS ?? 300);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+
+/** Runs `task` `total` times with `concurrency` in flight; returns per-call latencies (ms) and the wall time. */
+async function run(total: number, concurrency: number, task: () => Promise<unknown>): Promise<{ latencies: number[]; wallMs: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const t = performance.now();
+        await task();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
+
+async function main(): Promise<void> {
+  const base = loadConfig({ ...process.env, NODE_ENV: "development", LOG_LEVEL: "silent" });
+  const { passwordMemoryKib: m, passwordIterations: t } = base.auth;
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`);
+  console.log(`KDF: argon2id m=${m} KiB, t=${t}, p=1`);
+
+  const hasher = createPasswordHasher({ memoryKib: m, iterations: t });
+  const stored = await hasher.hash("bench-password-123");
+  for (const c of [1, 2, 4]) {
+    const n = Math.max(40, c * 40);
+    const r = await run(n, c, () => hasher.verify(stored, "bench-password-123"));
+    console.log(`kdf verify   concurrency=${c}: ${((n / r.wallMs) * 1000).toFixed(1)} verifications/s, p50 ${pct(r.latencies, 50)} ms, p95 ${pct(r.latencies, 95)} ms`);
+  }
+
+  const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
+  const dbName = `movierec_bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: infra.databaseUrl });
+  await admin.connect();
+  await admin.query(`create database "${dbName}"`);
+  const dbUrl = new URL(infra.databaseUrl);
+  dbUrl.pathname = `/${dbName}`;
+  try {
+    const orm = await openOrm(dbUrl.toString());
+    await migrateUp(orm);
+    await orm.close();
+    const config = loadConfig({
+      ...process.env,
+      NODE_ENV: "development",
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL: infra.redisUrl,
+      REDIS_PREFIX: `bench${randomBytes(4).toString("hex")}`,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "silent",
+      // The bench logs in from one address; the throttle would otherwise stop it.
+      LOGIN_MAX_FAILURES_PER_IP: "100000",
+    });
+    const log = createLogger({ level: "silent" });
+    const deps = await openAppDeps(config, log);
+    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
+    try {
+      const client = createClient(UserService, createConnectTransport({ baseUrl: `http://127.0.0.1:${server.port}`, httpVersion: "2" }));
+      const username = `bench_${randomBytes(4).toString("hex")}`;
+      const password = "bench-password-123";
+      await client.register({ username, email: `${username}@example.test`, password });
+      await run(20, 4, () => client.login({ login: username, password })); // warm-up
+      const r = await run(LOGINS, CONCURRENCY, () => client.login({ login: username, password }));
+      console.log(
+        `Login RPC    concurrency=${CONCURRENCY}: ${((LOGINS / r.wallMs) * 1000).toFixed(1)} logins/s over ${LOGINS} logins, p50 ${pct(r.latencies, 50)} ms, p95 ${pct(r.latencies, 95)} ms`,
+      );
+    } finally {
+      await server.close();
+      await closeAppDeps(deps);
+    }
+  } finally {
+    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [dbName]);
+    await admin.query(`drop database if exists "${dbName}"`);
+    await admin.end();
+    await infra.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
