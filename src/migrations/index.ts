@@ -6,9 +6,11 @@ import type { MigrationObject } from "@mikro-orm/core";
 import { InitialSchema } from "./0001-initial-schema.ts";
 import { CatalogKeywords } from "./0002-catalog-keywords.ts";
 import { UserSessions } from "./0003-user-sessions.ts";
+import { NotificationDelivery } from "./0005-notification-delivery.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
   { name: "0002-catalog-keywords", class: CatalogKeywords },
   { name: "0003-user-sessions", class: UserSessions },
+  { name: "0005-notification-delivery", class: NotificationDelivery },
 ];

@@ -44,6 +44,8 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
   notification_logs: [
     "id", "user_id", "template_id", "notification_type", "subject", "content", "recipient", "status", "external_id",
     "error_message", "sent_at", "delivered_at", "opened_at", "clicked_at", "created_at",
+    // Not in the design: the outbox state of exactly-once delivery (migration 0005-notification-delivery).
+    "request_key", "html_content", "payload", "attempts", "claim_token", "lease_until",
   ],
   user_devices: ["id", "user_id", "device_token", "device_type", "device_name", "is_active", "registered_at", "last_used_at"],
   user_activity_logs: [
@@ -64,10 +66,12 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
   // Not in the design: login sessions and their refresh tokens (migration 0003-user-sessions).
   user_sessions: ["id", "user_id", "user_agent", "created_at", "last_used_at", "expires_at", "revoked_at", "revoked_reason"],
   user_refresh_tokens: ["id", "session_id", "token_hash", "created_at", "used_at"],
+  // Not in the design: idempotency keys of logical notifications (migration 0005-notification-delivery).
+  notification_requests: ["id", "idempotency_key", "user_id", "kind", "created_at"],
 };
 
 /** Every migration, in order. */
-const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions"];
+const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0005-notification-delivery"];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -99,7 +103,9 @@ const INDEXES: Record<string, string[]> = {
   notification_logs: [
     "idx_notification_logs_user", "idx_notification_logs_status", "idx_notification_logs_type",
     "idx_notification_logs_created", "idx_notifications_pending", "idx_notification_logs_template",
+    "idx_notification_logs_request",
   ],
+  notification_requests: ["idx_notification_requests_user_time", "idx_notification_requests_created"],
   user_devices: ["idx_user_devices_user", "idx_user_devices_active", "idx_user_devices_type"],
   user_activity_logs: [
     "idx_activity_logs_user_action", "idx_activity_logs_timestamp", "idx_activity_logs_movie_action",
@@ -149,6 +155,7 @@ const FOREIGN_KEYS = [
   "user_refresh_tokens.session_id -> user_sessions CASCADE",
   "movie_keywords.movie_id -> movies CASCADE",
   "movie_keywords.keyword_id -> keywords CASCADE",
+  "notification_requests.user_id -> users CASCADE",
 ];
 
 let t: MigratedDatabase;

@@ -1,6 +1,7 @@
 /** Notification entities: preferences, templates, the delivery log and push devices. */
 import { NotificationLogSchema } from "./notification-log.entity.ts";
 import { NotificationPreferenceSchema } from "./notification-preference.entity.ts";
+import { NotificationRequestSchema } from "./notification-request.entity.ts";
 import { NotificationTemplateSchema } from "./notification-template.entity.ts";
 import { UserDeviceSchema } from "./user-device.entity.ts";
 
@@ -13,6 +14,7 @@ export {
   type NotificationType,
 } from "./notification-log.entity.ts";
 export { NotificationPreference, NotificationPreferenceSchema } from "./notification-preference.entity.ts";
+export { NotificationRequest, NotificationRequestSchema } from "./notification-request.entity.ts";
 export {
   NotificationTemplate,
   NotificationTemplateSchema,
@@ -27,4 +29,5 @@ export const notificationEntities = [
   NotificationTemplateSchema,
   NotificationLogSchema,
   UserDeviceSchema,
+  NotificationRequestSchema,
 ];

@@ -33,6 +33,18 @@ export const NotificationLogSchema = defineEntity({
     openedAt: p.datetime().nullable(),
     clickedAt: p.datetime().nullable(),
     createdAt: p.datetime().defaultRaw("now()").onCreate(() => new Date()),
+    // Outbox state (migration 0005): see src/modules/notification/README.md, "Exactly once".
+    /** Idempotency key of the logical notification (notification_requests) this row belongs to. */
+    requestKey: p.string().length(200).nullable(),
+    /** Rendered HTML part of an email, fixed when queued. */
+    htmlContent: p.text().default(""),
+    /** Push extras (click URL, tag), fixed when queued. */
+    payload: p.json<Record<string, unknown>>().defaultRaw("'{}'").onCreate(() => ({})),
+    /** Claims taken so far (each one a send attempt). */
+    attempts: p.integer().default(0),
+    /** The worker claim: set with `leaseUntil` while a worker sends; a claim past its lease is taken over. */
+    claimToken: p.uuid().nullable(),
+    leaseUntil: p.datetime().nullable(),
   },
 });
 

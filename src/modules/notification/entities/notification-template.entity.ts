@@ -1,7 +1,16 @@
 /** `notification_templates`: named email and push templates. */
 import { defineEntity, p } from "@mikro-orm/core";
 
-export const TEMPLATE_TYPES = ["email_weekly_digest", "email_recommendation", "push_trending", "push_recommendation"] as const;
+/** The design's four examples plus trending/new-release emails and new-release pushes (migration 0005). */
+export const TEMPLATE_TYPES = [
+  "email_weekly_digest",
+  "email_recommendation",
+  "push_trending",
+  "push_recommendation",
+  "email_trending",
+  "email_new_release",
+  "push_new_release",
+] as const;
 export type TemplateType = (typeof TEMPLATE_TYPES)[number];
 
 export const NotificationTemplateSchema = defineEntity({
