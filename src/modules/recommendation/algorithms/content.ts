@@ -1,0 +1,100 @@
+/**
+ * Content-based scoring: TF-IDF item profiles over tokens (genres, keywords, cast, director, language, overview
+ * words), L2-normalised, as a CSR items × features matrix; a user profile is the weighted sum of the profiles of
+ * what they interacted with (dislikes subtract), and an item's score is its cosine with that profile.
+ */
+import { csrFromCoo, transpose, type Csr } from "./csr.ts";
+
+export interface ContentModel {
+  /** items × features, rows L2-normalised. */
+  readonly items: Csr;
+  /** features × items (the same matrix transposed) for scoring by inverted index. */
+  readonly byFeature: Csr;
+  readonly vocabulary: ReadonlyMap<string, number>;
+}
+
+/** Words of an overview worth indexing: lowercase, 3+ letters, no stop words. */
+export function overviewTokens(text: string): string[] {
+  return (text.toLowerCase().match(/[a-z][a-z']{2,}/g) ?? []).filter((w) => !STOP_WORDS.has(w)).map((w) => `w:${w}`);
+}
+
+/** Builds TF-IDF profiles; `tokens[i]` lists item i's tokens with an optional field weight (`token` or `[token, w]`). */
+export function trainContent(tokens: readonly (readonly (string | readonly [string, number])[])[]): ContentModel {
+  const vocabulary = new Map<string, number>();
+  const r: number[] = [];
+  const c: number[] = [];
+  const v: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    for (const t of tokens[i]) {
+      const [tok, w] = typeof t === "string" ? [t, 1] : t;
+      let f = vocabulary.get(tok);
+      if (f === undefined) vocabulary.set(tok, (f = vocabulary.size));
+      r.push(i);
+      c.push(f);
+      v.push(w);
+    }
+  }
+  const tf = csrFromCoo(tokens.length, Math.max(1, vocabulary.size), r, c, v);
+  const df = new Int32Array(tf.cols);
+  for (let p = 0; p < tf.indices.length; p++) df[tf.indices[p]]++;
+  const n = tokens.length;
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let p = tf.indptr[i]; p < tf.indptr[i + 1]; p++) {
+      // Sub-linear term frequency: a keyword repeated in one overview is not ten times as telling.
+      const w = (1 + Math.log(tf.data[p])) * Math.log((1 + n) / (1 + df[tf.indices[p]]));
+      tf.data[p] = w;
+      norm += w * w;
+    }
+    const s = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let p = tf.indptr[i]; p < tf.indptr[i + 1]; p++) tf.data[p] *= s;
+  }
+  return { items: tf, byFeature: transpose(tf), vocabulary };
+}
+
+/**
+ * Adds each item's cosine with the user profile into `out`. `extra` adds feature weights directly (such as the
+ * user's favourite genres, for users without history).
+ */
+export function scoreContent(model: ContentModel, items: ArrayLike<number>, values: ArrayLike<number>, out: Float32Array, extra: ReadonlyMap<string, number> = new Map()): void {
+  const profile = new Map<number, number>();
+  for (let h = 0; h < items.length; h++) {
+    const i = items[h];
+    if (i < 0 || i >= model.items.rows) continue;
+    for (let p = model.items.indptr[i]; p < model.items.indptr[i + 1]; p++) {
+      const f = model.items.indices[p];
+      profile.set(f, (profile.get(f) ?? 0) + values[h] * model.items.data[p]);
+    }
+  }
+  for (const [tok, w] of extra) {
+    const f = model.vocabulary.get(tok);
+    if (f !== undefined) profile.set(f, (profile.get(f) ?? 0) + w);
+  }
+  let norm = 0;
+  for (const w of profile.values()) norm += w * w;
+  if (norm === 0) return;
+  const s = 1 / Math.sqrt(norm);
+  const bf = model.byFeature;
+  for (const [f, w] of profile) {
+    const ws = w * s;
+    for (let p = bf.indptr[f]; p < bf.indptr[f + 1]; p++) out[bf.indices[p]] += ws * bf.data[p];
+  }
+}
+
+/** Cosine between two items' content profiles. */
+export function contentSimilarity(model: ContentModel, a: number, b: number): number {
+  const m = model.items;
+  let p = m.indptr[a];
+  let q = m.indptr[b];
+  let dot = 0;
+  while (p < m.indptr[a + 1] && q < m.indptr[b + 1]) {
+    if (m.indices[p] === m.indices[q]) dot += m.data[p++] * m.data[q++];
+    else if (m.indices[p] < m.indices[q]) p++;
+    else q++;
+  }
+  return dot;
+}
+
+const STOP_WORDS = new Set(
+  "the and for are but not you all any can had her was one our out has him his how its may new now old see two way who boy did get let put say she too use with that this from they will have when what into than then them only over such some more most other their there about after where which while would could should these those being been were your just like also back even well ever".split(" "),
+);

@@ -1,0 +1,98 @@
+/**
+ * EASE (Steck 2019): a closed-form item–item linear model, B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹.
+ * The Gram matrix is dense (n² floats), so the model is restricted to the `maxItems` most interacted-with items:
+ * at the design's volume (50,000 movies) the long tail beyond them has too few interactions to learn weights for,
+ * and content-based scoring covers it instead.
+ */
+import { columnCounts, type Csr } from "./csr.ts";
+
+export interface EaseModel {
+  /** Model position → matrix column (item index). */
+  readonly items: Int32Array;
+  /** Matrix column → model position, or -1 when the item is outside the model. */
+  readonly position: Int32Array;
+  /** Row-major n×n weights, zero diagonal: score_j = Σ_i x_i · weights[i·n + j]. */
+  readonly weights: Float32Array;
+}
+
+/** Fits EASE on a users × items matrix. */
+export function trainEase(x: Csr, opts: { lambda: number; maxItems: number; minCount?: number }): EaseModel {
+  const counts = columnCounts(x);
+  const candidates: number[] = [];
+  for (let j = 0; j < x.cols; j++) if (counts[j] >= (opts.minCount ?? 1)) candidates.push(j);
+  candidates.sort((a, b) => counts[b] - counts[a] || a - b);
+  const items = Int32Array.from(candidates.slice(0, opts.maxItems)).sort();
+  const n = items.length;
+  const position = new Int32Array(x.cols).fill(-1);
+  for (let q = 0; q < n; q++) position[items[q]] = q;
+
+  const g = gram(x, position, n);
+  for (let q = 0; q < n; q++) g[q * n + q] += opts.lambda;
+  invertSpdInPlace(g, n);
+  const weights = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) weights[i * n + j] = i === j ? 0 : -g[i * n + j] / g[j * n + j];
+  }
+  return { items, position, weights };
+}
+
+/** XᵀX over the model's items (dense, row-major, float64 for the inversion). */
+export function gram(x: Csr, position: Int32Array, n: number): Float64Array {
+  const g = new Float64Array(n * n);
+  const pos: number[] = [];
+  const val: number[] = [];
+  for (let u = 0; u < x.rows; u++) {
+    pos.length = 0;
+    val.length = 0;
+    for (let p = x.indptr[u]; p < x.indptr[u + 1]; p++) {
+      const q = position[x.indices[p]];
+      if (q >= 0) {
+        pos.push(q);
+        val.push(x.data[p]);
+      }
+    }
+    for (let a = 0; a < pos.length; a++) {
+      const row = pos[a] * n;
+      const va = val[a];
+      for (let b = 0; b < pos.length; b++) g[row + pos[b]] += va * val[b];
+    }
+  }
+  return g;
+}
+
+/**
+ * Inverts a symmetric positive-definite matrix in place by Gauss–Jordan elimination without pivoting (stable for
+ * SPD matrices); the inner loop runs over contiguous rows, which V8 compiles to a tight loop.
+ */
+export function invertSpdInPlace(a: Float64Array, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    const pivot = a[rk + k];
+    if (!(pivot > 0)) throw new RangeError(`matrix is not positive definite (pivot ${pivot} at ${k})`);
+    const inv = 1 / pivot;
+    a[rk + k] = 1;
+    for (let j = 0; j < n; j++) a[rk + j] *= inv;
+    for (let i = 0; i < n; i++) {
+      if (i === k) continue;
+      const ri = i * n;
+      const f = a[ri + k];
+      if (f === 0) continue;
+      a[ri + k] = 0;
+      for (let j = 0; j < n; j++) a[ri + j] -= f * a[rk + j];
+    }
+  }
+}
+
+/** Adds EASE scores for one user's history (item indices and weights) into `out` (length = item count). */
+export function scoreEase(model: EaseModel, items: ArrayLike<number>, values: ArrayLike<number>, out: Float32Array): void {
+  const n = model.items.length;
+  const acc = new Float32Array(n);
+  for (let h = 0; h < items.length; h++) {
+    const q = model.position[items[h]];
+    if (q < 0) continue;
+    const v = values[h];
+    const row = q * n;
+    for (let j = 0; j < n; j++) acc[j] += v * model.weights[row + j];
+  }
+  for (let j = 0; j < n; j++) out[model.items[j]] += acc[j];
+}
