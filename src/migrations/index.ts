@@ -7,10 +7,12 @@ import { InitialSchema } from "./0001-initial-schema.ts";
 import { CatalogKeywords } from "./0002-catalog-keywords.ts";
 import { UserSessions } from "./0003-user-sessions.ts";
 import { NotificationDelivery } from "./0005-notification-delivery.ts";
+import { Analytics } from "./0006-analytics.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
   { name: "0002-catalog-keywords", class: CatalogKeywords },
   { name: "0003-user-sessions", class: UserSessions },
   { name: "0005-notification-delivery", class: NotificationDelivery },
+  { name: "0006-analytics", class: Analytics },
 ];

@@ -2,6 +2,7 @@
  * Configuration, read once from the environment, validated, and frozen.
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
+import { isIP } from "node:net";
 
 export interface Config {
   readonly env: "development" | "test" | "production";
@@ -26,6 +27,20 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Email and push delivery, tracking links and schedules (issue 6). */
   readonly notification: NotificationConfig;
+  /** Activity ingestion, RPC metrics and log retention (issue 7). */
+  readonly analytics: AnalyticsConfig;
+}
+
+/** Analytics: whose forwarded headers are believed, how long activity logs are kept, how often RPC metrics are written. */
+export interface AnalyticsConfig {
+  /** Addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` is trusted; empty trusts none. */
+  readonly trustedProxies: readonly string[];
+  /** Whole months of `user_activity_logs` partitions kept online (older ones are archived or dropped). */
+  readonly retentionMonths: number;
+  /** What partition maintenance does with expired partitions: move them to the `archive` schema, or drop them. */
+  readonly archiveMode: "archive" | "drop";
+  /** How often the in-memory RPC metrics are written to `performance_metrics`. */
+  readonly metricsFlushMs: number;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -138,7 +153,21 @@ export function loadConfig(env: Env = process.env): Config {
     },
     auth: loadAuthConfig(env, nodeEnv, str, int, problems),
     notification: loadNotificationConfig(env, nodeEnv, str, int, url, problems),
+    analytics: {
+      trustedProxies: str("TRUSTED_PROXIES", "").split(",").map((e) => e.trim()).filter((e) => e !== ""),
+      retentionMonths: int("ANALYTICS_RETENTION_MONTHS", 12, 1, 120),
+      archiveMode: oneOf("ANALYTICS_ARCHIVE_MODE", ["archive", "drop"] as const, "archive"),
+      metricsFlushMs: int("METRICS_FLUSH_INTERVAL_MS", 10_000, 100, 3_600_000),
+    },
   };
+  for (const entry of config.analytics.trustedProxies) {
+    const [addr, bits, ...rest] = entry.split("/");
+    const family = isIP(addr ?? "");
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
+      problems.push(`TRUSTED_PROXIES entry ${JSON.stringify(entry)} must be an IP address or CIDR range`);
+    }
+  }
   if (/[:\s]/.test(config.redisPrefix)) problems.push("REDIS_PREFIX must not contain ':' or spaces (BullMQ uses ':' as separator)");
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

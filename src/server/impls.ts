@@ -1,4 +1,5 @@
 import { createUserAuthenticator, createUserModule, type Authenticate } from "../modules/user/index.ts";
+import { createAnalyticsModule } from "../modules/analytics/index.ts";
 import type { AppDeps } from "./app-deps.ts";
 import type { ApiImpls } from "./services.ts";
 
@@ -12,7 +13,7 @@ export function buildImpls(deps: AppDeps): ApiImpls {
     catalog: {},
     recommendation: {},
     notification: {},
-    analytics: {},
+    analytics: createAnalyticsModule(deps).rpc,
   };
 }
 

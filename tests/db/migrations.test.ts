@@ -68,10 +68,16 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
   user_refresh_tokens: ["id", "session_id", "token_hash", "created_at", "used_at"],
   // Not in the design: idempotency keys of logical notifications (migration 0005-notification-delivery).
   notification_requests: ["id", "idempotency_key", "user_id", "kind", "created_at"],
+  // Not in the design: keyed TrackEvents batches and the daily active-user rollup (migration 0006-analytics).
+  analytics_ingest_batches: [
+    "id", "caller_key", "batch_key", "processed_count", "accepted_count", "rejected_count", "rejected", "completed_at", "created_at",
+    "updated_at",
+  ],
+  analytics_daily_active_users: ["id", "day", "user_id"],
 };
 
 /** Every migration, in order. */
-const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0005-notification-delivery"];
+const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0005-notification-delivery", "0006-analytics"];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -156,6 +162,7 @@ const FOREIGN_KEYS = [
   "movie_keywords.movie_id -> movies CASCADE",
   "movie_keywords.keyword_id -> keywords CASCADE",
   "notification_requests.user_id -> users CASCADE",
+  "analytics_daily_active_users.user_id -> users CASCADE",
 ];
 
 let t: MigratedDatabase;
