@@ -6,6 +6,7 @@ import type { MigrationObject } from "@mikro-orm/core";
 import { InitialSchema } from "./0001-initial-schema.ts";
 import { CatalogKeywords } from "./0002-catalog-keywords.ts";
 import { UserSessions } from "./0003-user-sessions.ts";
+import { CatalogSearch } from "./0004-catalog-search.ts";
 import { NotificationDelivery } from "./0005-notification-delivery.ts";
 import { Analytics } from "./0006-analytics.ts";
 
@@ -13,6 +14,7 @@ export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
   { name: "0002-catalog-keywords", class: CatalogKeywords },
   { name: "0003-user-sessions", class: UserSessions },
+  { name: "0004-catalog-search", class: CatalogSearch },
   { name: "0005-notification-delivery", class: NotificationDelivery },
   { name: "0006-analytics", class: Analytics },
 ];

@@ -1,3 +1,4 @@
+import { createCatalogRpc } from "../modules/catalog/index.ts";
 import { createUserAuthenticator, createUserModule, type Authenticate } from "../modules/user/index.ts";
 import { createAnalyticsModule } from "../modules/analytics/index.ts";
 import type { AppDeps } from "./app-deps.ts";
@@ -10,7 +11,7 @@ import type { ApiImpls } from "./services.ts";
 export function buildImpls(deps: AppDeps): ApiImpls {
   return {
     user: createUserModule(deps).rpc,
-    catalog: {},
+    catalog: { ...createCatalogRpc(deps) },
     recommendation: {},
     notification: {},
     analytics: createAnalyticsModule(deps).rpc,

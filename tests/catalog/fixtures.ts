@@ -5,6 +5,9 @@
  */
 import { randomBytes, randomInt } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import { CatalogCache } from "../../src/modules/catalog/index.ts";
+import { createLogger } from "../../src/platform/logger.ts";
 
 export const tag = () => randomBytes(4).toString("hex");
 /** A TMDb-like id unlikely to collide with other tests' rows (ids above the real TMDb range). */
@@ -78,4 +81,9 @@ export async function addCompany(orm: MikroORM, movieId: string, name: string): 
   const c = await one<{ id: string }>(orm, "insert into production_companies (tmdb_id, name, origin_country) values (?, ?, 'US') returning id::text as id", [tmdbId(), name]);
   await orm.em.fork().execute("insert into movie_production_companies (movie_id, production_company_id) values (?, ?)", [movieId, c.id]);
   return c.id;
+}
+
+/** What an importer does after writing with SQL: bump the cache generations (fixtures bypass the service). */
+export async function invalidateCatalogCache(redis: Redis, movieIds: string[] = []): Promise<void> {
+  await new CatalogCache({ redis, log: createLogger({ level: "silent" }) }).invalidateMovies(movieIds);
 }

@@ -77,7 +77,7 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
 };
 
 /** Every migration, in order. */
-const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0005-notification-delivery", "0006-analytics"];
+const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics"];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -88,6 +88,9 @@ const INDEXES: Record<string, string[]> = {
     "idx_movies_tmdb_id", "idx_movies_title", "idx_movies_release_date", "idx_movies_popularity", "idx_movies_rating",
     "idx_movies_status", "idx_movies_rating_popularity", "idx_movies_active", "idx_movies_title_search",
     "idx_movies_title_trgm",
+    // Not in the design: catalogue search and keyset paging (migration 0004-catalog-search).
+    "idx_movies_search_document", "idx_movies_original_title_trgm", "idx_movies_popularity_id", "idx_movies_rating_id",
+    "idx_movies_release_date_id", "idx_movies_title_id",
   ],
   movie_genres: ["idx_movie_genres_movie", "idx_movie_genres_genre"],
   user_favorite_genres: ["idx_user_fav_genres_profile", "idx_user_fav_genres_genre"],

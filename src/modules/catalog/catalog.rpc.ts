@@ -5,8 +5,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CatalogService, CreditKind, MovieOrderBy, SortDirection } from "../../../gen/movierec/catalog/v1/catalog_service_pb.js";
 import { MovieStatus as PbStatus } from "../../../gen/movierec/catalog/v1/catalog_pb.js";
-import { callerKey, requireStaff } from "../../platform/caller.ts";
-import { InvalidInputError } from "../../platform/errors.ts";
+import { type Caller, callerKey, requireStaff } from "../../platform/caller.ts";
+import { InvalidInputError, PermissionError } from "../../platform/errors.ts";
 import type { MovieLookup } from "./catalog-types.ts";
 import { type CatalogService as CatalogUseCases, type CatalogServiceDeps, createCatalogService } from "./catalog-service.ts";
 import {
@@ -94,14 +94,14 @@ export function createCatalogRpc(deps: CatalogServiceDeps & { catalog?: CatalogU
 
     // Staff writes: the auth interceptor enforces its rule table; this check is defence in depth.
     async createMovie(req, ctx) {
-      requireStaff(ctx.values.get(callerKey));
+      requireCatalogWriter(ctx.values.get(callerKey));
       if (!req.movie) throw new InvalidInputError("is required", "movie");
       const movie = await catalog.createMovie(movieFieldsFromPb(req.movie, "Released"), req.requestId);
       return { movie: movieToPb(movie) };
     },
 
     async updateMovie(req, ctx) {
-      requireStaff(ctx.values.get(callerKey));
+      requireCatalogWriter(ctx.values.get(callerKey));
       if (!req.movie) throw new InvalidInputError("is required", "movie");
       const paths = req.updateMask?.paths ?? [];
       if (paths.includes("status") && req.movie.status === PbStatus.UNSPECIFIED) throw new InvalidInputError("must be set", "status");
@@ -110,11 +110,23 @@ export function createCatalogRpc(deps: CatalogServiceDeps & { catalog?: CatalogU
     },
 
     async deleteMovie(req, ctx) {
-      requireStaff(ctx.values.get(callerKey));
+      requireCatalogWriter(ctx.values.get(callerKey));
       await catalog.deleteMovie(req.movieId);
       return {};
     },
   };
+}
+
+/**
+ * Defence in depth behind the auth interceptor's rule (staff, or a service token with the
+ * `catalog.write` scope): a handler reached some other way still refuses other callers.
+ */
+function requireCatalogWriter(caller: Caller): void {
+  if (caller.kind === "service") {
+    if (!caller.scopes.includes("catalog.write")) throw new PermissionError("needs the catalog.write scope");
+    return;
+  }
+  requireStaff(caller);
 }
 
 function invalidLookup(): never {
