@@ -1,0 +1,109 @@
+/**
+ * The recommendation module's operations, composed from its parts with explicit dependencies: writes commit first,
+ * then invalidate the user's cached lists and enqueue a debounced rescoring (never inside the transaction).
+ */
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import type { Queue } from "bullmq";
+import { ConflictError, NotFoundError } from "../../platform/errors.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { AlgorithmName } from "./algorithms/recommender.ts";
+import type { FeedbackType, InteractionType } from "./entities/index.ts";
+import { deleteInteraction, listInteractions, recordInteraction, type RecordInput } from "./interactions.ts";
+import type { ModelStore } from "./model-store.ts";
+import { movieSummaries } from "./movie-summaries.ts";
+import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
+import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
+import { invalidateUser } from "./serving-cache.ts";
+
+export interface RecommendationOptions {
+  /** Rows kept per user and algorithm. */
+  topN: number;
+  /** How long a rescoring waits for more interactions of the same user. */
+  rescoreDebounceMs: number;
+  /** Items in the EASE model (dense n² weights). */
+  maxItems: number;
+}
+
+export const DEFAULT_OPTIONS: RecommendationOptions = { topN: 100, rescoreDebounceMs: 2000, maxItems: 2500 };
+
+export interface RecommendationDeps {
+  orm: MikroORM;
+  redis: Redis;
+  scoringQueue: Queue;
+  store: ModelStore;
+  log: Logger;
+  options: RecommendationOptions;
+}
+
+export type RecommendationService = ReturnType<typeof createRecommendationService>;
+
+export function createRecommendationService(deps: RecommendationDeps) {
+  const em = () => deps.orm.em.fork();
+  /** After a committed write: fresh lists on the next read, and a rescoring soon (best effort). */
+  const afterWrite = async (userId: string) => {
+    await invalidateUser(deps.redis, userId);
+    await enqueueRescore(deps.scoringQueue, userId, deps.options.rescoreDebounceMs).catch((err: unknown) => deps.log.warn({ err: String(err), userId }, "rescore not enqueued"));
+  };
+  return {
+    async recordInteraction(input: RecordInput, recommendationId?: string) {
+      const r = await recordInteraction(em(), input);
+      if (recommendationId) await this.recordClick(input.userId, recommendationId).catch(() => undefined);
+      await afterWrite(input.userId);
+      return r;
+    },
+    async deleteInteraction(userId: string, target: { id: string } | { movieId: string; type: InteractionType }) {
+      const deleted = await deleteInteraction(em(), userId, target);
+      if (deleted) await afterWrite(userId);
+      return deleted;
+    },
+    async listInteractions(userId: string, opts: Parameters<typeof listInteractions>[2]) {
+      const page = await listInteractions(em(), userId, opts);
+      return { ...page, movies: await movieSummaries(em(), [...new Set(page.rows.map((r) => r.movieId))]) };
+    },
+    getRecommendations: (userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) => getRecommendations(em(), deps.redis, userId, opts),
+    getSimilar: (movieId: string, limit: number) => getSimilar(em(), deps.redis, movieId, limit),
+    getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(em(), deps.redis, opts),
+    /** Marks one of the user's recommendations clicked; the first click's time stays. */
+    async recordClick(userId: string, recommendationId: string): Promise<Date> {
+      const rows = await em().execute<{ clicked_at: Date }[]>(
+        `update user_recommendations set clicked = true, clicked_at = coalesce(clicked_at, now()) where id = ?::bigint and user_id = ?::bigint returning clicked_at`,
+        [recommendationId, userId],
+      );
+      if (rows.length === 0) throw new NotFoundError("recommendation", recommendationId);
+      return new Date(rows[0].clicked_at);
+    },
+    /** Stores feedback; it takes effect on the next GetRecommendations (the cached lists are dropped). */
+    async submitFeedback(userId: string, recommendationId: string, type: FeedbackType, comment: string, requestId?: string) {
+      const rows = await em().execute<{ id: string; timestamp: Date }[]>(
+        `insert into recommendation_feedback (user_id, recommendation_id, feedback_type, comment)
+         select ?::bigint, r.id, ?, ? from user_recommendations r where r.id = ?::bigint and r.user_id = ?::bigint
+         returning id::text as id, "timestamp"`,
+        [userId, type, comment, recommendationId, userId],
+      );
+      if (rows.length === 0) throw new NotFoundError("recommendation", recommendationId);
+      if (requestId) {
+        // Retries with the same request id answer with the first stored feedback (the extra row is removed).
+        const first = await deps.redis.set(`rec:feedback-req:${userId}:${requestId}`, rows[0].id, "EX", 86_400, "NX").catch(() => "OK");
+        if (first !== "OK") {
+          const original = await deps.redis.get(`rec:feedback-req:${userId}:${requestId}`);
+          await em().execute("delete from recommendation_feedback where id = ?::bigint", [rows[0].id]);
+          const orig = await em().execute<{ id: string; timestamp: Date }[]>(`select id::text as id, "timestamp" from recommendation_feedback where id = ?::bigint`, [original]);
+          if (orig.length === 0) throw new ConflictError("request_id was used for feedback that no longer exists");
+          return { id: orig[0].id, createdAt: new Date(orig[0].timestamp) };
+        }
+      }
+      await afterWrite(userId);
+      return { id: rows[0].id, createdAt: new Date(rows[0].timestamp) };
+    },
+    refresh: (userId: string) => enqueueRescore(deps.scoringQueue, userId, 0),
+    async modelStatus() {
+      return { meta: await deps.store.meta(), training: await deps.store.training() };
+    },
+    async startTraining(requestId: string | undefined, evaluate: boolean) {
+      const r = await enqueueTraining(deps.scoringQueue, requestId ?? `manual-${Date.now()}`, evaluate);
+      if (r.enqueued) await deps.store.setTraining({ state: "queued", jobId: r.jobId, lastError: "" });
+      return r;
+    },
+  };
+}

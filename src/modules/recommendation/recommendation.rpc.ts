@@ -1,0 +1,137 @@
+/** RecommendationService handlers: protobuf ⇄ domain mapping and the caller from the context, nothing else. */
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { GenreSchema, MovieSummarySchema } from "../../../gen/movierec/catalog/v1/catalog_pb.js";
+import {
+  Algorithm,
+  FeedbackType as FeedbackTypeEnum,
+  InteractionSchema,
+  InteractionSource as SourceEnum,
+  InteractionType as TypeEnum,
+  ModelStatusSchema,
+  RecommendationSchema,
+  SimilarMovieSchema,
+  TrainingState,
+  TrendingMovieSchema,
+} from "../../../gen/movierec/recommendation/v1/recommendation_pb.js";
+import { TrendingWindow, type RecommendationService } from "../../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
+import { callerKey, requireStaff, requireUser } from "../../platform/caller.ts";
+import { InvalidInputError } from "../../platform/errors.ts";
+import type { AlgorithmName } from "./algorithms/recommender.ts";
+import type { FeedbackType, InteractionSource, InteractionType } from "./entities/index.ts";
+import type { InteractionRow } from "./interactions.ts";
+import type { MovieSummaryRow } from "./movie-summaries.ts";
+import type { RecommendationService as Service } from "./recommendation-service.ts";
+
+const TYPES: Record<number, InteractionType> = {
+  [TypeEnum.VIEW]: "view", [TypeEnum.LIKE]: "like", [TypeEnum.DISLIKE]: "dislike", [TypeEnum.FAVORITE]: "favorite",
+  [TypeEnum.WATCHLIST]: "watchlist", [TypeEnum.RATING]: "rating", [TypeEnum.SHARE]: "share",
+};
+const TYPE_ENUM = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, Number(k)])) as Record<InteractionType, TypeEnum>;
+const SOURCES: Record<number, InteractionSource> = { [SourceEnum.UNSPECIFIED]: "web", [SourceEnum.WEB]: "web", [SourceEnum.MOBILE]: "mobile", [SourceEnum.EMAIL]: "email", [SourceEnum.PUSH]: "push" };
+const SOURCE_ENUM: Record<InteractionSource, SourceEnum> = { web: SourceEnum.WEB, mobile: SourceEnum.MOBILE, email: SourceEnum.EMAIL, push: SourceEnum.PUSH };
+const ALGOS: Record<number, AlgorithmName> = { [Algorithm.UNSPECIFIED]: "hybrid", [Algorithm.HYBRID]: "hybrid", [Algorithm.COLLABORATIVE]: "collaborative", [Algorithm.CONTENT_BASED]: "content_based", [Algorithm.TRENDING]: "trending" };
+const ALGO_ENUM: Record<AlgorithmName, Algorithm> = { hybrid: Algorithm.HYBRID, collaborative: Algorithm.COLLABORATIVE, content_based: Algorithm.CONTENT_BASED, trending: Algorithm.TRENDING };
+const FEEDBACK: Record<number, FeedbackType> = { [FeedbackTypeEnum.POSITIVE]: "positive", [FeedbackTypeEnum.NEGATIVE]: "negative", [FeedbackTypeEnum.NOT_INTERESTED]: "not_interested", [FeedbackTypeEnum.ALREADY_SEEN]: "already_seen" };
+const WINDOWS = { [TrendingWindow.UNSPECIFIED]: "week", [TrendingWindow.DAY]: "day", [TrendingWindow.WEEK]: "week", [TrendingWindow.MONTH]: "month" } as const;
+const STATES = { idle: TrainingState.IDLE, queued: TrainingState.QUEUED, running: TrainingState.RUNNING, failed: TrainingState.FAILED } as const;
+
+function summary(m: MovieSummaryRow) {
+  return create(MovieSummarySchema, {
+    id: m.id, tmdbId: m.tmdbId, title: m.title, releaseDate: m.releaseDate, posterPath: m.posterPath,
+    tmdbRating: m.tmdbRating ?? undefined, popularityScore: m.popularityScore,
+    genres: m.genres.map((g) => create(GenreSchema, g)),
+  });
+}
+
+function interaction(r: InteractionRow, movie?: MovieSummaryRow) {
+  return create(InteractionSchema, {
+    id: r.id, userId: r.userId, movieId: r.movieId, type: TYPE_ENUM[r.type], rating: r.rating ?? undefined,
+    source: SOURCE_ENUM[r.source], occurredAt: timestampFromDate(r.occurredAt), movie: movie ? summary(movie) : undefined,
+  });
+}
+
+/** Page tokens: base64url of "<iso time>|<id>"; opaque to clients. */
+function decodeToken(token: string): { at: Date; id: string } | undefined {
+  if (token === "") return undefined;
+  const [iso, id] = Buffer.from(token, "base64url").toString("utf8").split("|");
+  const at = new Date(iso ?? "");
+  if (!id || !/^[1-9][0-9]{0,18}$/.test(id) || Number.isNaN(at.getTime())) throw new InvalidInputError("invalid page token", "page_token");
+  return { at, id };
+}
+const encodeToken = (c: { at: Date; id: string }) => Buffer.from(`${c.at.toISOString()}|${c.id}`).toString("base64url");
+
+/** The RecommendationService implementation over the module's service object. */
+export function createRecommendationRpc(svc: Service): ServiceImpl<typeof RecommendationService> {
+  return {
+    async recordInteraction(req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      const r = await svc.recordInteraction({
+        userId, movieId: req.movieId, type: TYPES[req.type], rating: req.rating, source: SOURCES[req.source],
+        clientTime: req.clientTime ? timestampDate(req.clientTime) : undefined,
+      }, req.recommendationId || undefined);
+      return { interaction: interaction(r.interaction), created: r.created };
+    },
+    async deleteInteraction(req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      const t = req.target;
+      if (t.case === undefined) throw new InvalidInputError("interaction_id or key is required", "target");
+      const deleted = await svc.deleteInteraction(userId, t.case === "interactionId" ? { id: t.value } : { movieId: t.value.movieId, type: TYPES[t.value.type] });
+      return { deleted };
+    },
+    async listInteractions(req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      const limit = req.pageSize === 0 ? 50 : Math.min(req.pageSize, 200);
+      const page = await svc.listInteractions(userId, { type: req.type === TypeEnum.UNSPECIFIED ? undefined : TYPES[req.type], limit, after: decodeToken(req.pageToken) });
+      return { interactions: page.rows.map((r) => interaction(r, page.movies.get(r.movieId))), nextPageToken: page.next ? encodeToken(page.next) : "" };
+    },
+    async getRecommendations(req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      const r = await svc.getRecommendations(userId, { algorithm: ALGOS[req.algorithm], limit: req.limit || 20, genreId: req.genreId || undefined });
+      return {
+        recommendations: r.items.map((i) => create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) })),
+        algorithm: ALGO_ENUM[r.algorithm],
+        generatedAt: r.items[0] ? timestampFromDate(r.items[0].generatedAt) : timestampFromDate(new Date()),
+      };
+    },
+    async getSimilarMovies(req) {
+      const list = await svc.getSimilar(req.movieId, req.limit || 20);
+      return { movies: list.map((s) => create(SimilarMovieSchema, { movie: summary(s.movie), score: s.score, reason: s.reason })) };
+    },
+    async getTrendingMovies(req) {
+      const window = WINDOWS[req.window];
+      const list = await svc.getTrending({ window, limit: req.limit || 20, genreId: req.genreId || undefined });
+      return { movies: list.map((t) => create(TrendingMovieSchema, { movie: summary(t.movie), score: t.score, interactionCount: t.count })), window: req.window === TrendingWindow.UNSPECIFIED ? TrendingWindow.WEEK : req.window };
+    },
+    async recordRecommendationClick(req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      return { clickedAt: timestampFromDate(await svc.recordClick(userId, req.recommendationId)) };
+    },
+    async submitFeedback(req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      const f = await svc.submitFeedback(userId, req.recommendationId, FEEDBACK[req.feedbackType], req.comment, req.requestId || undefined);
+      return { feedbackId: f.id, createdAt: timestampFromDate(f.createdAt) };
+    },
+    async refreshRecommendations(_req, ctx) {
+      const { userId } = requireUser(ctx.values.get(callerKey));
+      return { enqueued: await svc.refresh(userId) };
+    },
+    async getModelStatus(_req, ctx) {
+      requireStaff(ctx.values.get(callerKey));
+      const s = await svc.modelStatus();
+      return {
+        status: create(ModelStatusSchema, {
+          modelVersion: s.meta?.version ?? "", trainedAt: s.meta ? timestampFromDate(new Date(s.meta.trainedAt)) : undefined,
+          userCount: s.meta?.userCount ?? 0, movieCount: s.meta?.movieCount ?? 0, interactionCount: BigInt(s.meta?.interactionCount ?? 0),
+          evaluation: s.meta?.evaluation ?? {}, evaluatedAt: s.meta?.evaluatedAt ? timestampFromDate(new Date(s.meta.evaluatedAt)) : undefined,
+          trainingState: STATES[s.training.state], trainingJobId: s.training.jobId, lastError: s.training.lastError,
+        }),
+      };
+    },
+    async startTraining(req, ctx) {
+      requireStaff(ctx.values.get(callerKey));
+      return svc.startTraining(req.requestId || undefined, req.evaluate);
+    },
+  };
+}

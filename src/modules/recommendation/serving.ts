@@ -1,0 +1,162 @@
+/**
+ * Serving: precomputed rows (Redis first, PostgreSQL on a miss), filtered against what the user has done since,
+ * and a cold-start list at once for users without rows. Trending and similar movies are computed from the
+ * interactions with SQL and cached briefly.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import { NotFoundError } from "../../platform/errors.ts";
+import type { AlgorithmName } from "./algorithms/recommender.ts";
+import { SEEN_TYPES } from "./interaction-weights.ts";
+import { movieSummaries, type MovieSummaryRow } from "./movie-summaries.ts";
+import { reasonKey } from "./scoring.ts";
+import { listKey } from "./serving-cache.ts";
+
+export interface ServedItem {
+  /** The user_recommendations row id; empty for cold-start items, which have no row. */
+  id: string;
+  movie: MovieSummaryRow;
+  score: number;
+  algorithm: AlgorithmName;
+  reason: string;
+  generatedAt: Date;
+}
+
+const LIST_TTL_SECONDS = 3600;
+const WINDOW_DAYS = { day: 1, week: 7, month: 30 } as const;
+export type TrendingWindow = keyof typeof WINDOW_DAYS;
+
+/** Filters shared by stored and cold-start lists: nothing seen, disliked, or dismissed through feedback. */
+const NOT_SEEN = `not exists (select 1 from user_movie_interactions i where i.user_id = ?::bigint and i.movie_id = x.movie_id and i.interaction_type in (${SEEN_TYPES.map((t) => `'${t}'`).join(", ")}))
+  and not exists (select 1 from recommendation_feedback f join user_recommendations r2 on r2.id = f.recommendation_id
+                  where f.user_id = ?::bigint and r2.movie_id = x.movie_id and f.feedback_type in ('negative', 'not_interested', 'already_seen'))`;
+
+/** The user's recommendations, best first; `algorithm` in the result says what was actually served. */
+export async function getRecommendations(
+  em: EntityManager,
+  redis: Redis,
+  userId: string,
+  opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined },
+): Promise<{ items: ServedItem[]; algorithm: AlgorithmName }> {
+  const key = listKey(userId, opts.algorithm);
+  const field = opts.genreId ?? "all";
+  const cached = await redis.hget(key, field).catch(() => null);
+  if (cached) {
+    const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
+    return { items: items.slice(0, opts.limit), algorithm: items[0]?.algorithm ?? opts.algorithm };
+  }
+  const genre = opts.genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = x.movie_id and mg.genre_id = ?::bigint)" : "";
+  const rows = await em.execute<{ id: string; movie_id: string; score: number; generated_at: Date }[]>(
+    `select x.id::text as id, x.movie_id::text as movie_id, x.score, x.generated_at from user_recommendations x
+     where x.user_id = ?::bigint and x.algorithm = ?
+       and x.generated_at = (select max(generated_at) from user_recommendations where user_id = ?::bigint and algorithm = ?)
+       and ${NOT_SEEN} ${genre}
+     order by x.score desc, x.id limit 100`,
+    [userId, opts.algorithm, userId, opts.algorithm, userId, userId, ...(opts.genreId ? [opts.genreId] : [])],
+  );
+  let items: ServedItem[];
+  let algorithm = opts.algorithm;
+  if (rows.length > 0) {
+    const reasons = JSON.parse((await redis.get(reasonKey(userId, opts.algorithm)).catch(() => null)) ?? "{}") as Record<string, string>;
+    const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
+    items = rows.flatMap((r) => {
+      const movie = movies.get(r.movie_id);
+      return movie ? [{ id: r.id, movie, score: r.score, algorithm: opts.algorithm, reason: reasons[r.movie_id] ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
+    });
+  } else {
+    algorithm = "trending";
+    items = await coldStart(em, userId, opts.genreId);
+  }
+  await redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().catch(() => undefined);
+  return { items: items.slice(0, opts.limit), algorithm };
+}
+
+/** Genre-aware trending for users without rows: favourite genres first, then everything by recent activity. */
+async function coldStart(em: EntityManager, userId: string, genreId: string | undefined): Promise<ServedItem[]> {
+  const genre = genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = x.movie_id and mg.genre_id = ?::bigint)" : "";
+  const rows = await em.execute<{ movie_id: string; recent: number; fav: string | null }[]>(
+    `with fav as (select fg.genre_id, g.name from user_favorite_genres fg join user_profiles p on p.id = fg.userprofile_id join genres g on g.id = fg.genre_id where p.user_id = ?::bigint),
+     recent as (select movie_id, count(*)::float8 as n from user_movie_interactions where "timestamp" > now() - interval '7 days' group by movie_id)
+     select x.movie_id::text as movie_id, coalesce(r.n, 0) as recent,
+       (select min(fav.name) from fav join movie_genres mg on mg.genre_id = fav.genre_id where mg.movie_id = x.movie_id) as fav
+     from (select id as movie_id, popularity_score from movies where is_active) x left join recent r on r.movie_id = x.movie_id
+     where ${NOT_SEEN} ${genre}
+     order by (select count(*) from fav join movie_genres mg on mg.genre_id = fav.genre_id where mg.movie_id = x.movie_id) > 0 desc,
+              coalesce(r.n, 0) desc, x.popularity_score desc, x.movie_id
+     limit 100`,
+    [userId, userId, userId, ...(genreId ? [genreId] : [])],
+  );
+  const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
+  const top = Math.max(1, ...rows.map((r) => r.recent));
+  const now = new Date();
+  return rows.flatMap((r, k) => {
+    const movie = movies.get(r.movie_id);
+    if (!movie) return [];
+    const score = r.recent > 0 ? r.recent / top : Math.max(0, 0.5 - k / 400);
+    return [{ id: "", movie, score, algorithm: "trending" as const, reason: r.fav ? `Trending in ${r.fav} this week` : "Popular right now", generatedAt: now }];
+  });
+}
+
+function fallbackReason(algorithm: AlgorithmName): string {
+  return algorithm === "trending" ? "Trending this week" : algorithm === "content_based" ? "Matches what you like" : "Picked for your taste";
+}
+
+/** Movies with most interactions in the window (optionally of one genre); score relative to the top one. */
+export async function getTrending(em: EntityManager, redis: Redis, opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) {
+  const key = `rec:trending:${opts.window}:${opts.genreId ?? "all"}`;
+  const cached = await redis.get(key).catch(() => null);
+  let list: { movie: MovieSummaryRow; score: number; count: number }[];
+  if (cached) {
+    list = JSON.parse(cached) as typeof list;
+  } else {
+    const genre = opts.genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = i.movie_id and mg.genre_id = ?::bigint)" : "";
+    const rows = await em.execute<{ movie_id: string; n: number }[]>(
+      `select i.movie_id::text as movie_id, count(*)::int as n from user_movie_interactions i join movies m on m.id = i.movie_id and m.is_active
+       where i."timestamp" > now() - make_interval(days => ?) and i.interaction_type <> 'dislike' ${genre}
+       group by i.movie_id order by n desc, i.movie_id limit 100`,
+      [WINDOW_DAYS[opts.window], ...(opts.genreId ? [opts.genreId] : [])],
+    );
+    const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
+    const top = Math.max(1, rows[0]?.n ?? 1);
+    list = rows.flatMap((r) => (movies.has(r.movie_id) ? [{ movie: movies.get(r.movie_id)!, score: r.n / top, count: r.n }] : []));
+    await redis.set(key, JSON.stringify(list), "EX", 60).catch(() => undefined);
+  }
+  return list.slice(0, opts.limit);
+}
+
+/** Movies that the same people interacted with, then movies sharing genres; never the movie itself. */
+export async function getSimilar(em: EntityManager, redis: Redis, movieId: string, limit: number) {
+  const key = `rec:similar:${movieId}`;
+  const cached = await redis.get(key).catch(() => null);
+  let list: { movie: MovieSummaryRow; score: number; reason: string }[];
+  if (cached) {
+    list = JSON.parse(cached) as typeof list;
+  } else {
+    const exists = await em.execute("select 1 from movies where id = ?::bigint and is_active", [movieId]);
+    if (exists.length === 0) throw new NotFoundError("movie", movieId);
+    const rows = await em.execute<{ movie_id: string; co: number; shared: number }[]>(
+      `with fans as (select distinct user_id from user_movie_interactions where movie_id = ?::bigint and interaction_type <> 'dislike' limit 5000),
+       co as (select i.movie_id, count(distinct i.user_id)::int as n from user_movie_interactions i join fans f on f.user_id = i.user_id
+              where i.movie_id <> ?::bigint and i.interaction_type <> 'dislike' group by i.movie_id),
+       gen as (select mg2.movie_id, count(*)::int as n from movie_genres mg1 join movie_genres mg2 on mg2.genre_id = mg1.genre_id
+               where mg1.movie_id = ?::bigint and mg2.movie_id <> ?::bigint group by mg2.movie_id)
+       select m.id::text as movie_id, coalesce(co.n, 0) as co, coalesce(gen.n, 0) as shared
+       from movies m left join co on co.movie_id = m.id left join gen on gen.movie_id = m.id
+       where m.is_active and m.id <> ?::bigint and (co.n > 0 or gen.n > 0)
+       order by coalesce(co.n, 0) desc, coalesce(gen.n, 0) desc, m.popularity_score desc, m.id limit 100`,
+      [movieId, movieId, movieId, movieId, movieId],
+    );
+    const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
+    const topCo = Math.max(1, rows[0]?.co ?? 1);
+    const maxShared = Math.max(1, ...rows.map((r) => r.shared));
+    list = rows.flatMap((r) => {
+      const movie = movies.get(r.movie_id);
+      if (!movie) return [];
+      const score = r.co > 0 ? 0.5 + 0.5 * (r.co / topCo) : 0.5 * (r.shared / maxShared);
+      const reason = r.co > 0 ? `${r.co} ${r.co === 1 ? "person" : "people"} who watched this also watched it` : `${r.shared} shared ${r.shared === 1 ? "genre" : "genres"}`;
+      return [{ movie, score: Math.min(1, score), reason }];
+    });
+    await redis.set(key, JSON.stringify(list), "EX", 600).catch(() => undefined);
+  }
+  return list.slice(0, limit);
+}

@@ -1,0 +1,129 @@
+/**
+ * Reads what the models train on from PostgreSQL: active movies with their content tokens, and every (user, movie)
+ * pair's summed interaction weight and latest time, read in user-id ranges so memory stays flat at 10 million rows.
+ */
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { TrainingData } from "./algorithms/recommender.ts";
+import { overviewTokens } from "./algorithms/content.ts";
+import { interactionWeight, SEEN_TYPES, WEIGHT_SQL } from "./interaction-weights.ts";
+import type { InteractionType } from "./entities/index.ts";
+
+export interface Catalogue {
+  movieIds: string[];
+  index: Map<string, number>;
+  tokens: (string | readonly [string, number])[][];
+}
+
+/** Active movies in id order with genre (×2), keyword, top-5 cast, director (×2), language and overview tokens. */
+export async function loadCatalogue(em: EntityManager): Promise<Catalogue> {
+  const movies = await em.execute<{ id: string; lang: string; overview: string }[]>("select id::text as id, original_language as lang, overview from movies where is_active order by id");
+  const movieIds = movies.map((m) => m.id);
+  const index = new Map(movieIds.map((id, i) => [id, i]));
+  const tokens = movies.map((m): (string | readonly [string, number])[] => [`l:${m.lang}`, ...overviewTokens(m.overview)]);
+  const add = (rows: { movie_id: string; t: string }[], weight: number) => {
+    for (const r of rows) {
+      const i = index.get(r.movie_id);
+      if (i !== undefined) tokens[i].push([r.t, weight]);
+    }
+  };
+  add(await em.execute("select mg.movie_id::text as movie_id, 'g:' || g.name as t from movie_genres mg join genres g on g.id = mg.genre_id"), 2);
+  add(await em.execute("select mk.movie_id::text as movie_id, 'k:' || k.name as t from movie_keywords mk join keywords k on k.id = mk.keyword_id"), 1);
+  add(await em.execute(`select movie_id::text as movie_id, 'c:' || person_id as t from movie_cast where "order" < 5`), 1);
+  add(await em.execute("select movie_id::text as movie_id, 'd:' || person_id as t from movie_crew where job = 'Director'"), 2);
+  return { movieIds, index, tokens };
+}
+
+/** Every user's aggregated interactions with active movies. */
+export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, now: Date, chunk = 20_000): Promise<TrainingData & { userIds: string[]; interactionCount: number }> {
+  const userIds: string[] = [];
+  const user: number[] = [];
+  const item: number[] = [];
+  const weight: number[] = [];
+  const time: number[] = [];
+  let after = "0";
+  let interactionCount = 0;
+  for (;;) {
+    const ids = await em.execute<{ id: string }[]>("select distinct user_id::text as id from user_movie_interactions where user_id > ?::bigint order by 1 limit ?", [after, chunk]);
+    if (ids.length === 0) break;
+    const last = ids[ids.length - 1].id;
+    const rows = await em.execute<{ u: string; m: string; w: number; t: number; n: string }[]>(
+      `select user_id::text as u, movie_id::text as m, sum(${WEIGHT_SQL})::float8 as w, extract(epoch from max("timestamp"))::float8 as t, count(*)::text as n
+       from user_movie_interactions where user_id > ?::bigint and user_id <= ?::bigint group by user_id, movie_id`,
+      [after, last],
+    );
+    const local = new Map<string, number>();
+    for (const r of rows) {
+      const i = catalogue.index.get(r.m);
+      if (i === undefined) continue;
+      let u = local.get(r.u);
+      if (u === undefined) {
+        local.set(r.u, (u = userIds.length));
+        userIds.push(r.u);
+      }
+      user.push(u);
+      item.push(i);
+      weight.push(r.w);
+      time.push(r.t);
+      interactionCount += Number(r.n);
+    }
+    after = last;
+  }
+  return {
+    users: userIds.length,
+    items: catalogue.movieIds.length,
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    weight: Float32Array.from(weight),
+    time: Float64Array.from(time),
+    tokens: catalogue.tokens,
+    now: now.getTime() / 1000,
+    userIds,
+    interactionCount,
+  };
+}
+
+/** One user's history for fold-in (signed weights per movie), plus favourite genres and positive feedback. */
+export async function loadUserHistory(em: EntityManager, userId: string, index: ReadonlyMap<string, number>) {
+  const rows = await em.execute<{ m: string; type: InteractionType; rating: number | null; t: number }[]>(
+    `select movie_id::text as m, interaction_type as type, rating, extract(epoch from "timestamp")::float8 as t from user_movie_interactions where user_id = ?::bigint`,
+    [userId],
+  );
+  const byItem = new Map<number, { w: number; t: number }>();
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (SEEN_TYPES.includes(r.type)) seen.add(r.m);
+    const i = index.get(r.m);
+    if (i === undefined) continue;
+    const cur = byItem.get(i) ?? { w: 0, t: 0 };
+    cur.w += interactionWeight(r.type, r.rating);
+    cur.t = Math.max(cur.t, r.t);
+    byItem.set(i, cur);
+  }
+  const feedback = await em.execute<{ m: string; type: string }[]>(
+    "select ur.movie_id::text as m, f.feedback_type as type from recommendation_feedback f join user_recommendations ur on ur.id = f.recommendation_id where f.user_id = ?::bigint",
+    [userId],
+  );
+  for (const f of feedback) {
+    if (f.type !== "positive") seen.add(f.m);
+    const i = index.get(f.m);
+    if (i === undefined || f.type === "already_seen") continue;
+    const cur = byItem.get(i) ?? { w: 0, t: 0 };
+    cur.w += f.type === "positive" ? 1 : -1;
+    byItem.set(i, cur);
+  }
+  const genres = await em.execute<{ name: string }[]>(
+    "select g.name from user_favorite_genres fg join user_profiles p on p.id = fg.userprofile_id join genres g on g.id = fg.genre_id where p.user_id = ?::bigint",
+    [userId],
+  );
+  const items = [...byItem.keys()];
+  return {
+    history: {
+      items: Int32Array.from(items),
+      values: Float32Array.from(items, (i) => byItem.get(i)!.w),
+      times: Float64Array.from(items, (i) => byItem.get(i)!.t),
+      extraTokens: new Map(genres.map((g) => [`g:${g.name}`, 1])),
+    },
+    /** Movie ids never to recommend again (seen, disliked, rated, not interested...). */
+    seen,
+  };
+}
