@@ -9,7 +9,8 @@ export const QUEUES = {
   /** Model training, batch and incremental recommendation scoring. */
   scoring: { attempts: 3, backoff: { type: "exponential", delay: 2000 } },
   /** Email and push delivery, digests. */
-  delivery: { attempts: 8, backoff: { type: "exponential", delay: 1000 } },
+  // Jitter spreads the retries of a batch that failed together (a relay outage) so they do not return in step.
+  delivery: { attempts: 8, backoff: { type: "exponential", delay: 1000, jitter: 0.5 } },
   /** TMDb imports: a queue of their own so a long import never delays delivery. */
   "catalog-import": { attempts: 3, backoff: { type: "exponential", delay: 5000 } },
   /** Aggregations and partition maintenance. */

@@ -1,6 +1,8 @@
 import { createCatalogRpc } from "../modules/catalog/index.ts";
 import { createUserAuthenticator, createUserModule, type Authenticate } from "../modules/user/index.ts";
 import { createAnalyticsModule } from "../modules/analytics/index.ts";
+import { createNotificationModule } from "../modules/notification/index.ts";
+import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import type { AppDeps } from "./app-deps.ts";
 import type { ApiImpls } from "./services.ts";
 
@@ -12,8 +14,8 @@ export function buildImpls(deps: AppDeps): ApiImpls {
   return {
     user: createUserModule(deps).rpc,
     catalog: { ...createCatalogRpc(deps) },
-    recommendation: {},
-    notification: {},
+    recommendation: createRecommendationModule(deps).rpc,
+    notification: createNotificationModule(deps).rpc,
     analytics: createAnalyticsModule(deps).rpc,
   };
 }

@@ -11,15 +11,14 @@ import type { Config } from "../platform/config.ts";
 import type { Logger } from "../platform/logger.ts";
 import { remoteAddressKey } from "../platform/remote-address.ts";
 import type { Authenticate } from "../modules/user/index.ts";
+import { routeNotificationHttp } from "../modules/notification/index.ts";
 import { handleCors } from "./cors.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
-import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
 import { DualProtocolListener } from "./listener.ts";
-import type { ServerMetrics } from "./metrics-endpoint.ts";
 import { ReflectionIndex, createReflectionV1, createReflectionV1Alpha } from "./reflection.ts";
 import { API_SERVICES, EMPTY_IMPLS, apiRoutes, type ApiImpls } from "./services.ts";
 
@@ -31,8 +30,6 @@ export interface ServerOptions {
   impls?: ApiImpls;
   /** Resolves bearer credentials for the auth interceptor (required: no server runs without authentication). */
   authenticate: Authenticate;
-  /** RPC metrics (outermost interceptor) and `GET /metrics`; without it neither exists. */
-  metrics?: ServerMetrics;
   /** Largest accepted request message; bigger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
 }
@@ -58,25 +55,26 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     contextValues: (req) => createContextValues().set(remoteAddressKey, req.socket?.remoteAddress),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
     grpc: true,
     grpcWeb: true,
     connect: true,
-    fallback: (req, res) => plainHttp(health, req as IncomingMessage, res as ServerResponse, opts.metrics),
+    fallback: (req, res) => plainHttp(health, req as IncomingMessage, res as ServerResponse),
   });
   return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     if (handleCors(opts.config.corsOrigins, req as IncomingMessage, res as ServerResponse)) return;
+    // Tracking pixel, click redirect and unsubscribe links of emails and pushes (/t/…, /unsubscribe/…; never RPC paths).
+    if (routeNotificationHttp(opts.impls?.notification, req as IncomingMessage, res as ServerResponse)) return;
     adapter(req as IncomingMessage, res as ServerResponse);
   };
 }
 
-/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, and 404. */
-function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
+/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, and 404. */
+function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? "/").split("?")[0];
-  if (req.method === "GET" && path === "/metrics" && metrics) return metrics.handle(req, res);
   if (req.method === "GET" && path === "/healthz") {
     const serving = health.failing.length === 0;
     res.writeHead(serving ? 200 : 503, { "content-type": "application/json" });

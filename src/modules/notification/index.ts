@@ -1,0 +1,95 @@
+/**
+ * The notification module: preferences, devices, templates, the outbox and the delivery workers, and the tracking
+ * endpoints. Other modules use only what is exported here.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import type { Config } from "../../platform/config.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { Queues } from "../../platform/queues.ts";
+import { createDelivery } from "./delivery.ts";
+import { createDevices } from "./devices.ts";
+import { createEmailSender, type EmailSender } from "./email-sender.ts";
+import { createHistory } from "./history.ts";
+import { createNotificationProcessors, scheduleNotificationJobs } from "./notification.jobs.ts";
+import { createNotificationRpc } from "./notification.rpc.ts";
+import { createOutbox } from "./outbox.ts";
+import { createPreferences } from "./preferences.ts";
+import { createPushSender } from "./push-sender.ts";
+import { createTemplates } from "./templates.ts";
+import { createTrackingLinks, createTrackingRoute, type HttpRoute } from "./tracking.ts";
+
+export type { QueueRequest, QueueResult, RequestKind } from "./outbox.ts";
+export type { HttpRoute } from "./tracking.ts";
+
+export interface NotificationModuleDeps {
+  config: Config;
+  log: Logger;
+  orm: MikroORM;
+  redis: Redis;
+  queues: Pick<Queues, "delivery">;
+}
+
+/** Builds the module once per process (server and worker alike); senders connect on first use. */
+export function createNotificationModule(deps: NotificationModuleDeps) {
+  const cfg = deps.config.notification;
+  const links = createTrackingLinks(cfg.publicBaseUrl, cfg.trackingSecret);
+  const preferences = createPreferences(deps);
+  const devices = createDevices(deps);
+  const templates = createTemplates(deps);
+  const history = createHistory(deps);
+  const outbox = createOutbox({ orm: deps.orm, queue: deps.queues.delivery, log: deps.log, alertsPerDay: cfg.alertsPerDay, unsubscribeUrl: links.unsubscribe });
+  let email: EmailSender | undefined;
+  const lazyEmail: EmailSender = {
+    send: (m) => (email ??= createEmailSender(cfg, links)).send(m),
+    close: () => email?.close(),
+  };
+  const delivery = createDelivery({
+    orm: deps.orm,
+    queue: deps.queues.delivery,
+    log: deps.log,
+    email: lazyEmail,
+    push: createPushSender(cfg),
+    devices,
+    links,
+    leaseMs: cfg.leaseMs,
+    sweepGraceMs: Math.max(cfg.sweepIntervalMs, 1000),
+  });
+  const rpc = createNotificationRpc({ preferences, devices, templates, history, outbox });
+  const trackingRoute = createTrackingRoute({ orm: deps.orm, secret: cfg.trackingSecret, log: deps.log });
+  return {
+    rpc: Object.assign(rpc, { [HTTP_ROUTE]: trackingRoute }),
+    trackingRoute,
+    outbox,
+    delivery,
+    templates,
+    preferences,
+    devices,
+    links,
+    /** Processors of the `delivery` queue. */
+    processors: createNotificationProcessors({ delivery }),
+    /** Registers the repeating sweep and digest jobs (call once per worker process). */
+    schedule: () => scheduleNotificationJobs(deps.queues.delivery as never, { sweepIntervalMs: cfg.sweepIntervalMs, digestTickMs: cfg.digestTickMs }),
+    close: () => lazyEmail.close(),
+  };
+}
+
+/**
+ * The tracking endpoints travel with the service implementation under this key, so that the server's plain-HTTP
+ * fallback can reach them without a new server option (connect ignores symbol keys of an implementation).
+ */
+export const HTTP_ROUTE = Symbol("movierec.notification.httpRoute");
+
+/** For the server's fallback: serves a tracking/unsubscribe path when `impl` carries the route; false otherwise. */
+export function routeNotificationHttp(impl: object | undefined, req: IncomingMessage, res: ServerResponse): boolean {
+  const route = (impl as { [HTTP_ROUTE]?: HttpRoute } | undefined)?.[HTTP_ROUTE];
+  return route ? route(req, res) : false;
+}
+
+/** Processors of the `delivery` queue for the worker, with the repeating jobs registered. */
+export function createDeliveryProcessors(deps: NotificationModuleDeps) {
+  const m = createNotificationModule(deps);
+  m.schedule().catch((e: unknown) => deps.log.error({ err: (e as Error).message }, "could not register the notification schedules"));
+  return m.processors;
+}
