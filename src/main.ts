@@ -12,15 +12,18 @@ import { startWorkers } from "./worker/workers.ts";
 import { buildProcessors } from "./worker/processors.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "./server/impls.ts";
+import { createServerMetrics } from "./server/metrics-endpoint.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
 const ROLES: Record<string, Role> = {
   async serve(config, log) {
     const deps = await openAppDeps(config, log);
-    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
+    const metrics = createServerMetrics(deps);
+    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps), metrics });
     return async () => {
       await server.close();
+      await metrics.close(); // the last interval's RPC metrics
       await closeAppDeps(deps);
     };
   },

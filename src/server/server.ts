@@ -17,8 +17,10 @@ import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
+import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
 import { DualProtocolListener } from "./listener.ts";
+import type { ServerMetrics } from "./metrics-endpoint.ts";
 import { ReflectionIndex, createReflectionV1, createReflectionV1Alpha } from "./reflection.ts";
 import { API_SERVICES, EMPTY_IMPLS, apiRoutes, type ApiImpls } from "./services.ts";
 
@@ -30,6 +32,8 @@ export interface ServerOptions {
   impls?: ApiImpls;
   /** Resolves bearer credentials for the auth interceptor (required: no server runs without authentication). */
   authenticate: Authenticate;
+  /** RPC metrics (outermost interceptor) and `GET /metrics`; without it neither exists. */
+  metrics?: ServerMetrics;
   /** Largest accepted request message; bigger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes?: number;
 }
@@ -55,14 +59,14 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     contextValues: (req) => createContextValues().set(remoteAddressKey, req.socket?.remoteAddress),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
     grpc: true,
     grpcWeb: true,
     connect: true,
-    fallback: (req, res) => plainHttp(health, req as IncomingMessage, res as ServerResponse),
+    fallback: (req, res) => plainHttp(health, req as IncomingMessage, res as ServerResponse, opts.metrics),
   });
   return (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
     if (handleCors(opts.config.corsOrigins, req as IncomingMessage, res as ServerResponse)) return;
@@ -72,9 +76,10 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
 }
 
-/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, and 404. */
-function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse): void {
+/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, and 404. */
+function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
   const path = (req.url ?? "/").split("?")[0];
+  if (req.method === "GET" && path === "/metrics" && metrics) return metrics.handle(req, res);
   if (req.method === "GET" && path === "/healthz") {
     const serving = health.failing.length === 0;
     res.writeHead(serving ? 200 : 503, { "content-type": "application/json" });

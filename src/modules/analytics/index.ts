@@ -11,6 +11,8 @@ import { createProxyTrust } from "./client-address.ts";
 import { createEventStore } from "./event-store.ts";
 import { insertMetrics } from "./metric-store.ts";
 
+export { createRpcMetricsRecorder, RPC_LATENCY_METRIC, type RpcMetricsRecorder } from "./rpc-metrics.ts";
+
 export interface AnalyticsModuleDeps {
   readonly config: Config;
   readonly log: Logger;
