@@ -1,3 +1,4 @@
+import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import { createDeliveryProcessors } from "../modules/notification/index.ts";
 import type { AppDeps } from "../server/app-deps.ts";
 import type { ProcessorTable } from "./workers.ts";
@@ -6,9 +7,9 @@ import type { ProcessorTable } from "./workers.ts";
  * Every queue's job processors, built from the shared dependencies: the one place modules'
  * `*.jobs.ts` are wired in. A queue without processors fails unknown jobs at once.
  */
-export function buildProcessors(_deps: AppDeps): ProcessorTable {
+export function buildProcessors(deps: AppDeps): ProcessorTable {
   return {
-    scoring: {},
+    scoring: createRecommendationModule(deps).processors,
     delivery: createDeliveryProcessors(deps),
     "catalog-import": {},
     analytics: {},

@@ -19,7 +19,7 @@ export async function movieSummaries(em: EntityManager, ids: readonly string[]):
     `select m.id::text as id, m.tmdb_id, m.title, to_char(m.release_date, 'YYYY-MM-DD') as release_date, m.poster_path, m.tmdb_rating, m.popularity_score,
        (select json_agg(json_build_object('id', g.id::text, 'tmdbId', g.tmdb_id, 'name', g.name, 'slug', g.slug) order by g.name)
           from movie_genres mg join genres g on g.id = mg.genre_id where mg.movie_id = m.id) as genres
-     from movies m where m.id = any(?::bigint[]) and m.is_active`,
+     from movies m where m.id = any(array[?]::bigint[]) and m.is_active`,
     [ids],
   );
   return new Map(

@@ -59,9 +59,9 @@ export async function rescoreUser(orm: MikroORM, redis: Redis, stored: StoredMod
       // Scores in [0, 1]: relative to the user's best candidate of this algorithm.
       const top = best.scores[0] ?? 1;
       const rel = Array.from(best.scores, (s) => Math.min(1, Math.max(0, s / top)));
-      await tx.execute(
+      if (movieIds.length > 0) await tx.execute(
         `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-         select ?::bigint, m, s, ?, ? from unnest(?::bigint[], ?::float8[]) as t(m, s)
+         select ?::bigint, m, s, ?, ? from unnest(array[?]::bigint[], array[?]::float8[]) as t(m, s)
          on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
         [userId, algorithm, now, movieIds, rel],
       );
@@ -92,7 +92,7 @@ function indexOf(stored: StoredModel): Map<string, number> {
 
 async function titlesOf(em: EntityManager, stored: StoredModel, items: ArrayLike<number>): Promise<Map<number, string>> {
   const ids = Array.from(items, (i) => stored.movieIds[i]);
-  const rows = ids.length === 0 ? [] : await em.execute<{ id: string; title: string }[]>("select id::text as id, title from movies where id = any(?::bigint[])", [ids]);
+  const rows = ids.length === 0 ? [] : await em.execute<{ id: string; title: string }[]>("select id::text as id, title from movies where id = any(array[?]::bigint[])", [ids]);
   const index = indexOf(stored);
   return new Map(rows.map((r) => [index.get(r.id)!, r.title]));
 }
