@@ -13,6 +13,7 @@ import { buildProcessors } from "./worker/processors.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "./server/impls.ts";
 import { createServerMetrics } from "./server/metrics-endpoint.ts";
+import { aggregateDay, daysBetween, nativePool, scheduleAnalyticsJobs, utcDay } from "./modules/analytics/index.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
@@ -30,6 +31,7 @@ const ROLES: Record<string, Role> = {
   async worker(config, log) {
     const deps = await openAppDeps(config, log);
     const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: buildProcessors(deps) });
+    await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep (upserted schedulers)
     return async () => {
       await workers.close();
       await closeAppDeps(deps);
@@ -58,6 +60,17 @@ const ROLES: Record<string, Role> = {
   async import(config) {
     const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
     await runImportCommand(config.databaseUrl, process.argv.slice(3), (line) => console.log(line));
+  },
+  /** `npm run backfill -- [FROM [TO]]`: aggregates the UTC days FROM..TO (default: yesterday) into popularity_metrics. */
+  async backfill(config) {
+    const yesterday = utcDay(new Date(Date.now() - 86_400_000));
+    const [from = yesterday, to = from] = process.argv.slice(3);
+    const orm = await openOrm(config.databaseUrl);
+    try {
+      for (const day of daysBetween(from, to)) console.log(JSON.stringify(await aggregateDay(await nativePool(orm)(), day)));
+    } finally {
+      await orm.close();
+    }
   },
   async partitions(config, log) {
     const orm = await openOrm(config.databaseUrl);

@@ -1,5 +1,6 @@
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import { createDeliveryProcessors } from "../modules/notification/index.ts";
+import { analyticsProcessors, nativePool } from "../modules/analytics/index.ts";
 import type { AppDeps } from "../server/app-deps.ts";
 import type { ProcessorTable } from "./workers.ts";
 
@@ -12,6 +13,6 @@ export function buildProcessors(deps: AppDeps): ProcessorTable {
     scoring: createRecommendationModule(deps).processors,
     delivery: createDeliveryProcessors(deps),
     "catalog-import": {},
-    analytics: {},
+    analytics: analyticsProcessors({ orm: deps.orm, pool: nativePool(deps.orm), config: deps.config }),
   };
 }

@@ -11,6 +11,9 @@ import { createProxyTrust } from "./client-address.ts";
 import { createEventStore } from "./event-store.ts";
 import { insertMetrics } from "./metric-store.ts";
 
+export { AGGREGATE_DAY_JOB, MAINTAIN_PARTITIONS_JOB, analyticsProcessors, scheduleAnalyticsJobs } from "./analytics.jobs.ts";
+export { aggregateDay, daysBetween, utcDay } from "./daily-aggregation.ts";
+export { maintainPartitions } from "./partition-maintenance.ts";
 export { createRpcMetricsRecorder, RPC_LATENCY_METRIC, type RpcMetricsRecorder } from "./rpc-metrics.ts";
 
 export interface AnalyticsModuleDeps {
@@ -32,6 +35,7 @@ export function createAnalyticsModule(deps: AnalyticsModuleDeps) {
     store,
     trust: createProxyTrust(deps.config.analytics.trustedProxies),
     recordMetric: async (row) => insertMetrics(await pool(), [row]),
+    pool,
   });
   return { rpc, store };
 }
