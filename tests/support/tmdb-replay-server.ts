@@ -60,10 +60,16 @@ export interface TmdbReplayServer {
   close(): Promise<void>;
 }
 
-const body = (file: string) => readFileSync(path.join(TMDB_API_DIR, file));
+/** Every recorded body, read up front: missing data fails the start, not a request half-way through a test. */
+function loadBodies(): Map<string, Buffer> {
+  const files = [...Object.values(ROUTES), "invalid-api-key.json", "resource-not-found.json"];
+  return new Map(files.map((f) => [f, readFileSync(path.join(TMDB_API_DIR, f))]));
+}
 
 /** Starts the replay server on 127.0.0.1 and a random port. */
 export async function startTmdbReplayServer(opts: { validKey?: string } = {}): Promise<TmdbReplayServer> {
+  const bodies = loadBodies();
+  const body = (file: string) => bodies.get(file)!;
   const validKey = opts.validKey ?? "replay-key";
   const failures: Array<{ failure: Failure; left: number }> = [];
   const requests: ReplayRequest[] = [];
