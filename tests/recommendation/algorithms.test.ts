@@ -7,7 +7,7 @@ import { scoreItemKnn, trainItemKnn } from "../../src/modules/recommendation/alg
 import { contentSimilarity, scoreContent, trainContent } from "../../src/modules/recommendation/algorithms/content.ts";
 import { trendingScores } from "../../src/modules/recommendation/algorithms/trending.ts";
 import { recencyWeights } from "../../src/modules/recommendation/algorithms/hybrid.ts";
-import { scoreUser, trainRecommender, DEFAULT_TRAIN } from "../../src/modules/recommendation/algorithms/recommender.ts";
+import { ALGORITHMS, scoreAllAlgorithms, scoreUser, trainRecommender, DEFAULT_TRAIN } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import { MetricsAccumulator } from "../../src/eval/metrics.ts";
 import { temporalSplit } from "../../src/eval/split.ts";
 
@@ -130,6 +130,16 @@ describe("recommender", () => {
     const liked = scoreUser(model, { items: [0], values: [1], times: [0] }, "collaborative");
     const disliked = scoreUser(model, { items: [0], values: [-1], times: [0] }, "collaborative");
     expect(disliked[1]).toBeLessThan(liked[1]);
+  });
+  it("scores all four algorithms at once exactly as one at a time (what the batch job relies on)", () => {
+    const model = trainRecommender(data, { ...DEFAULT_TRAIN, lambda: 1 });
+    for (const history of [
+      { items: [0, 2], values: [1, -1], times: [5, 1] },
+      { items: [], values: [], times: [], extraTokens: new Map([["g:B", 1]]) },
+    ]) {
+      const all = scoreAllAlgorithms(model, history);
+      for (const a of ALGORITHMS) expect([...all[a]]).toEqual([...scoreUser(model, history, a)]);
+    }
   });
 });
 

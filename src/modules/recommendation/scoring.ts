@@ -1,87 +1,162 @@
 /**
  * The scoring pipeline behind the workers: train (fit and publish a model), score users (fold-in of their current
- * interactions into the stored model, no retraining) and write their top N per algorithm. A user's rows are
- * replaced in one transaction under a per-user advisory lock, so two workers never score one user at once and a
- * crash midway leaves the previous recommendations in place.
+ * interactions into the stored model, no retraining) and write their top N per algorithm. Users are scored in
+ * batches: one transaction per batch takes every user's advisory lock (in id order, so batches and single rescores
+ * never deadlock), reads their histories in three queries, and replaces their rows with one insert and one delete.
+ * Two workers therefore never score one user at once, and a crash midway leaves the previous rows in place.
  */
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { ALGORITHMS, DEFAULT_TRAIN, scoreUser, trainRecommender, type AlgorithmName } from "./algorithms/recommender.ts";
+import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
 import { topK } from "./algorithms/top-k.ts";
-import { contentSimilarity } from "./algorithms/content.ts";
-import { loadCatalogue, loadTrainingData, loadUserHistory } from "./training-data.ts";
+import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
 import type { ModelStore } from "./model-store.ts";
-import type { StoredModel } from "./model-artefact.ts";
+import type { ModelMeta, StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
+import { pgArray } from "./pg-array.ts";
+import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
 
 export interface ScoringOptions {
   topN: number;
   maxItems: number;
 }
 
+/** Users scored per transaction by the batch job. */
+export const SCORE_BATCH = 200;
+
 /** Fits every model on the current data and publishes it; returns its metadata. */
-export async function trainAndPublish(orm: MikroORM, store: ModelStore, opts: ScoringOptions, now = new Date()) {
+export async function trainAndPublish(
+  orm: MikroORM,
+  store: ModelStore,
+  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluation?: Pick<ModelMeta, "evaluation" | "evaluatedAt"> },
+  now = new Date(),
+) {
   const em = orm.em.fork();
   const started = performance.now();
   const catalogue = await loadCatalogue(em);
   const data = await loadTrainingData(em, catalogue, now);
-  const model = trainRecommender(data, { ...DEFAULT_TRAIN, maxItems: opts.maxItems });
-  const meta = {
+  const loadSeconds = (performance.now() - started) / 1000;
+  const model = trainRecommender(data, { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train });
+  const meta: ModelMeta = {
     version: `v${now.getTime()}`,
     trainedAt: now.toISOString(),
     userCount: data.users,
     movieCount: data.items,
     interactionCount: data.interactionCount,
     trainSeconds: (performance.now() - started) / 1000,
-    evaluation: {},
+    evaluation: opts.evaluation?.evaluation ?? {},
+    ...(opts.evaluation?.evaluatedAt ? { evaluatedAt: opts.evaluation.evaluatedAt } : {}),
   };
   await store.publish({ meta, movieIds: catalogue.movieIds, model });
-  return { meta, userIds: data.userIds };
+  return { meta, userIds: data.userIds, loadSeconds, data };
 }
 
-/** Scores one user with every algorithm and replaces their rows. */
+/** Scores one user with every algorithm and replaces their rows (the incremental job). */
 export async function rescoreUser(orm: MikroORM, redis: Redis, stored: StoredModel, userId: string, opts: ScoringOptions, now = new Date()): Promise<number> {
+  return scoreUsers(orm, redis, stored, [userId], opts, now);
+}
+
+/** Scores a batch of users in one transaction; returns the number of rows written. */
+export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredModel, userIds: readonly string[], opts: ScoringOptions, now = new Date()): Promise<number> {
+  if (userIds.length === 0) return 0;
   const index = indexOf(stored);
+  const ids = [...new Set(userIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   let written = 0;
+  const pipe = redis.pipeline();
   await orm.em.fork().transactional(async (tx) => {
-    await tx.execute("select pg_advisory_xact_lock(hashtext('movierec.rescore'), (?::bigint % 2147483647)::int)", [userId]);
-    const { history, seen } = await loadUserHistory(tx, userId, index);
+    // Locks in id order (the inner ORDER BY fixes the order the outer select calls the function in).
+    await tx.execute(
+      "select count(*) from (select pg_advisory_xact_lock(hashtext('movierec.rescore'), (u % 2147483647)::int) from (select u from unnest(?::bigint[]) u order by u) o) l",
+      [pgArray(ids)],
+    );
+    const states = await loadUserHistories(tx, ids, index);
+    const user: string[] = [];
+    const movie: string[] = [];
+    const score: number[] = [];
+    const algo: string[] = [];
+    const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[] }[] = [];
     const exclude = new Uint8Array(stored.model.items);
-    for (const m of seen) {
-      const i = index.get(m);
-      if (i !== undefined) exclude[i] = 1;
+    for (const userId of ids) {
+      const { history, seen } = states.get(userId)!;
+      exclude.fill(0);
+      for (const m of seen) {
+        const i = index.get(m);
+        if (i !== undefined) exclude[i] = 1;
+      }
+      const scores = scoreAllAlgorithms(stored.model, history, exclude);
+      const pick = createReasonPicker(stored.model, history);
+      for (const algorithm of ALGORITHMS) {
+        const best = topK(scores[algorithm], opts.topN, { exclude, floor: 0 });
+        // Scores in [0, 1]: relative to the user's best candidate of this algorithm.
+        const top = best.scores[0] ?? 1;
+        const movieIds: string[] = [];
+        const because: number[] = [];
+        for (let k = 0; k < best.indices.length; k++) {
+          const j = best.indices[k];
+          const m = stored.movieIds[j];
+          user.push(userId);
+          movie.push(m);
+          score.push(Math.min(1, Math.max(0, best.scores[k] / top)));
+          algo.push(algorithm);
+          movieIds.push(m);
+          because.push(pick(algorithm, j));
+        }
+        reasonsOf.push({ userId, algorithm, movieIds, because });
+      }
     }
-    const titles = await titlesOf(tx, stored, history.items);
-    for (const algorithm of ALGORITHMS) {
-      const scores = scoreUser(stored.model, history, algorithm, exclude);
-      const best = topK(scores, opts.topN, { exclude, floor: 0 });
-      const movieIds = Array.from(best.indices, (i) => stored.movieIds[i]);
-      // Scores in [0, 1]: relative to the user's best candidate of this algorithm.
-      const top = best.scores[0] ?? 1;
-      const rel = Array.from(best.scores, (s) => Math.min(1, Math.max(0, s / top)));
-      if (movieIds.length > 0) await tx.execute(
-        `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-         select ?::bigint, m, s, ?, ? from unnest(array[?]::bigint[], array[?]::float8[]) as t(m, s)
-         on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
-        [userId, algorithm, now, movieIds, rel],
-      );
-      // Rows from older runs go, except those a click or feedback refers to (kept, but no longer served).
+    if (user.length > 0) {
       await tx.execute(
-        `delete from user_recommendations r where r.user_id = ?::bigint and r.algorithm = ? and r.generated_at < ? and not r.clicked
-         and not exists (select 1 from recommendation_feedback f where f.recommendation_id = r.id)`,
-        [userId, algorithm, now],
+        `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
+         select u, m, s, a, ? from unnest(?::bigint[], ?::bigint[], ?::float8[], ?::text[]) as t(u, m, s, a)
+         on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
+        [now, pgArray(user), pgArray(movie), pgArray(score), pgArray(algo)],
       );
-      const reasons = best.indices.length > 0 ? Array.from(best.indices, (j) => reasonFor(stored, history, titles, algorithm, j)) : [];
-      await redis.set(reasonKey(userId, algorithm), JSON.stringify(Object.fromEntries(movieIds.map((m, k) => [m, reasons[k]]))), "EX", 30 * 86_400);
-      written += movieIds.length;
     }
+    // Rows from older runs go, except those a click or feedback refers to (kept, but no longer served).
+    await tx.execute(
+      `delete from user_recommendations r where r.user_id = any(?::bigint[]) and r.generated_at < ? and not r.clicked
+       and not exists (select 1 from recommendation_feedback f where f.recommendation_id = r.id)`,
+      [pgArray(ids), now],
+    );
+    const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
+    for (const r of reasonsOf) {
+      writeReasons(pipe, r.userId, r.algorithm, encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined])));
+    }
+    written = user.length;
+    await pipe.exec();
   });
-  await invalidateUser(redis, userId);
+  for (const userId of ids) await invalidateUser(redis, userId);
   return written;
 }
 
-/** The stored reasons of a user's rows for one algorithm (movie id → text). */
-export const reasonKey = (userId: string, algorithm: AlgorithmName) => `rec:reasons:${userId}:${algorithm}`;
+/** Users worth scoring, in id order after `after`: anyone active with interactions or favourite genres. */
+export async function scorableUsers(orm: MikroORM, after: string, limit: number): Promise<string[]> {
+  const rows = await orm.em.fork().execute<{ id: string }[]>(
+    `select id::text as id from users u where u.id > ?::bigint and u.is_active and (
+       exists (select 1 from user_movie_interactions i where i.user_id = u.id)
+       or exists (select 1 from user_profiles p join user_favorite_genres g on g.userprofile_id = p.id where p.user_id = u.id))
+     order by u.id limit ?`,
+    [after, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Scores every scorable user after `after`, batch by batch; `onBatch` sees the last id done (for resuming). */
+export async function scoreAllUsers(orm: MikroORM, redis: Redis, stored: StoredModel, opts: ScoringOptions, progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void> } = {}) {
+  let after = progress.after ?? "0";
+  let users = 0;
+  let rows = 0;
+  const now = new Date();
+  for (;;) {
+    const batch = await scorableUsers(orm, after, SCORE_BATCH);
+    if (batch.length === 0) break;
+    rows += await scoreUsers(orm, redis, stored, batch, opts, now);
+    users += batch.length;
+    after = batch[batch.length - 1];
+    await progress.onBatch?.(after, users);
+  }
+  return { users, rows };
+}
 
 const indexCache = new WeakMap<StoredModel, Map<string, number>>();
 function indexOf(stored: StoredModel): Map<string, number> {
@@ -90,34 +165,9 @@ function indexOf(stored: StoredModel): Map<string, number> {
   return m;
 }
 
-async function titlesOf(em: EntityManager, stored: StoredModel, items: ArrayLike<number>): Promise<Map<number, string>> {
+async function titlesOf(em: EntityManager, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
   const ids = Array.from(items, (i) => stored.movieIds[i]);
-  const rows = ids.length === 0 ? [] : await em.execute<{ id: string; title: string }[]>("select id::text as id, title from movies where id = any(array[?]::bigint[])", [ids]);
+  const rows = ids.length === 0 ? [] : await em.execute<{ id: string; title: string }[]>("select id::text as id, title from movies where id = any(?::bigint[])", [pgArray(ids)]);
   const index = indexOf(stored);
   return new Map(rows.map((r) => [index.get(r.id)!, r.title]));
-}
-
-/** "Because you liked X": the liked history item most similar to the recommendation (kNN, else content). */
-function reasonFor(stored: StoredModel, history: { items: ArrayLike<number>; values: ArrayLike<number> }, titles: Map<number, string>, algorithm: AlgorithmName, j: number): string {
-  if (algorithm === "trending") return "Trending this week";
-  const m = stored.model;
-  let best = -1;
-  let bestScore = 0;
-  for (let h = 0; h < history.items.length; h++) {
-    if (history.values[h] <= 0) continue;
-    const a = history.items[h];
-    let s = 0;
-    if (algorithm !== "content_based") {
-      for (let p = m.knn.indptr[a]; p < m.knn.indptr[a + 1]; p++) if (m.knn.indices[p] === j) s = m.knn.data[p];
-    }
-    if (s === 0 && m.content) s = 0.5 * contentSimilarity(m.content, a, j);
-    s *= history.values[h];
-    if (s > bestScore) {
-      bestScore = s;
-      best = a;
-    }
-  }
-  const title = best >= 0 ? titles.get(best) : undefined;
-  if (title) return `Because you liked ${title}`;
-  return history.items.length === 0 ? "Popular in your favourite genres" : "Picked for your taste";
 }

@@ -9,7 +9,7 @@ import { NotFoundError } from "../../platform/errors.ts";
 import type { AlgorithmName } from "./algorithms/recommender.ts";
 import { SEEN_TYPES } from "./interaction-weights.ts";
 import { movieSummaries, type MovieSummaryRow } from "./movie-summaries.ts";
-import { reasonKey } from "./scoring.ts";
+import { readReasons } from "./reasons.ts";
 import { listKey } from "./serving-cache.ts";
 
 export interface ServedItem {
@@ -57,11 +57,11 @@ export async function getRecommendations(
   let items: ServedItem[];
   let algorithm = opts.algorithm;
   if (rows.length > 0) {
-    const reasons = JSON.parse((await redis.get(reasonKey(userId, opts.algorithm)).catch(() => null)) ?? "{}") as Record<string, string>;
+    const reasonOf = await readReasons(redis, userId, opts.algorithm);
     const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
     items = rows.flatMap((r) => {
       const movie = movies.get(r.movie_id);
-      return movie ? [{ id: r.id, movie, score: r.score, algorithm: opts.algorithm, reason: reasons[r.movie_id] ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
+      return movie ? [{ id: r.id, movie, score: r.score, algorithm: opts.algorithm, reason: reasonOf(r.movie_id) ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
     });
   } else {
     algorithm = "trending";

@@ -3,10 +3,11 @@
  * pair's summed interaction weight and latest time, read in user-id ranges so memory stays flat at 10 million rows.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { TrainingData } from "./algorithms/recommender.ts";
+import type { TrainingData, UserHistory } from "./algorithms/recommender.ts";
 import { overviewTokens } from "./algorithms/content.ts";
 import { interactionWeight, SEEN_TYPES, WEIGHT_SQL } from "./interaction-weights.ts";
 import type { InteractionType } from "./entities/index.ts";
+import { pgArray } from "./pg-array.ts";
 
 export interface Catalogue {
   movieIds: string[];
@@ -33,48 +34,51 @@ export async function loadCatalogue(em: EntityManager): Promise<Catalogue> {
   return { movieIds, index, tokens };
 }
 
-/** Every user's aggregated interactions with active movies. */
-export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, now: Date, chunk = 20_000): Promise<TrainingData & { userIds: string[]; interactionCount: number }> {
+/** Every user's aggregated interactions with active movies, in typed arrays (no per-interaction objects are kept). */
+export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, now: Date, chunk = 5_000): Promise<TrainingData & { userIds: string[]; interactionCount: number }> {
   const userIds: string[] = [];
-  const user: number[] = [];
-  const item: number[] = [];
-  const weight: number[] = [];
-  const time: number[] = [];
+  const user = new Growable(Int32Array);
+  const item = new Growable(Int32Array);
+  const weight = new Growable(Float32Array);
+  const time = new Growable(Float64Array);
+  // Ids come back as float8 (exact below 2^53) so the hot loop neither allocates strings nor parses them.
+  const index = new Map<number, number>();
+  for (const [id, i] of catalogue.index) index.set(Number(id), i);
   let after = "0";
   let interactionCount = 0;
   for (;;) {
     const ids = await em.execute<{ id: string }[]>("select distinct user_id::text as id from user_movie_interactions where user_id > ?::bigint order by 1 limit ?", [after, chunk]);
     if (ids.length === 0) break;
     const last = ids[ids.length - 1].id;
-    const rows = await em.execute<{ u: string; m: string; w: number; t: number; n: string }[]>(
-      `select user_id::text as u, movie_id::text as m, sum(${WEIGHT_SQL})::float8 as w, extract(epoch from max("timestamp"))::float8 as t, count(*)::text as n
+    const rows = await em.execute<{ u: number; m: number; w: number; t: number; n: number }[]>(
+      `select user_id::float8 as u, movie_id::float8 as m, sum(${WEIGHT_SQL})::float8 as w, extract(epoch from max("timestamp"))::float8 as t, count(*)::float8 as n
        from user_movie_interactions where user_id > ?::bigint and user_id <= ?::bigint group by user_id, movie_id`,
       [after, last],
     );
-    const local = new Map<string, number>();
+    const local = new Map<number, number>();
     for (const r of rows) {
-      const i = catalogue.index.get(r.m);
+      const i = index.get(r.m);
       if (i === undefined) continue;
       let u = local.get(r.u);
       if (u === undefined) {
         local.set(r.u, (u = userIds.length));
-        userIds.push(r.u);
+        userIds.push(String(r.u));
       }
       user.push(u);
       item.push(i);
       weight.push(r.w);
       time.push(r.t);
-      interactionCount += Number(r.n);
+      interactionCount += r.n;
     }
     after = last;
   }
   return {
     users: userIds.length,
     items: catalogue.movieIds.length,
-    user: Int32Array.from(user),
-    item: Int32Array.from(item),
-    weight: Float32Array.from(weight),
-    time: Float64Array.from(time),
+    user: user.done(),
+    item: item.done(),
+    weight: weight.done(),
+    time: time.done(),
     tokens: catalogue.tokens,
     now: now.getTime() / 1000,
     userIds,
@@ -82,48 +86,92 @@ export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, 
   };
 }
 
+type TypedCtor<T> = { new (n: number): T };
+
+/** An append-only typed array that doubles its capacity (10 million numbers stay 40-80 MB, not JS arrays). */
+class Growable<T extends Int32Array | Float32Array | Float64Array> {
+  readonly #ctor: TypedCtor<T>;
+  #buf: T;
+  #n = 0;
+  constructor(ctor: TypedCtor<T>) {
+    this.#ctor = ctor;
+    this.#buf = new ctor(1024);
+  }
+  push(v: number): void {
+    if (this.#n === this.#buf.length) {
+      const next = new this.#ctor(this.#buf.length * 2);
+      next.set(this.#buf);
+      this.#buf = next;
+    }
+    this.#buf[this.#n++] = v;
+  }
+  done(): T {
+    return this.#buf.slice(0, this.#n) as T;
+  }
+}
+
+/** What scoring needs of one user: their history for fold-in, and the movies never to recommend again. */
+export interface UserState {
+  history: UserHistory;
+  /** Movie ids never to recommend again (seen, disliked, rated, not interested...). */
+  seen: Set<string>;
+}
+
 /** One user's history for fold-in (signed weights per movie), plus favourite genres and positive feedback. */
-export async function loadUserHistory(em: EntityManager, userId: string, index: ReadonlyMap<string, number>) {
-  const rows = await em.execute<{ m: string; type: InteractionType; rating: number | null; t: number }[]>(
-    `select movie_id::text as m, interaction_type as type, rating, extract(epoch from "timestamp")::float8 as t from user_movie_interactions where user_id = ?::bigint`,
-    [userId],
+export async function loadUserHistory(em: EntityManager, userId: string, index: ReadonlyMap<string, number>): Promise<UserState> {
+  return (await loadUserHistories(em, [userId], index)).get(userId)!;
+}
+
+/** The same for many users in three queries (batch scoring), every requested user present in the result. */
+export async function loadUserHistories(em: EntityManager, userIds: readonly string[], index: ReadonlyMap<string, number>): Promise<Map<string, UserState>> {
+  const acc = new Map(userIds.map((u) => [u, { byItem: new Map<number, { w: number; t: number }>(), seen: new Set<string>(), genres: new Map<string, number>() }]));
+  const rows = await em.execute<{ u: string; m: string; type: InteractionType; rating: number | null; t: number }[]>(
+    `select user_id::text as u, movie_id::text as m, interaction_type as type, rating, extract(epoch from "timestamp")::float8 as t
+     from user_movie_interactions where user_id = any(?::bigint[])`,
+    [pgArray(userIds)],
   );
-  const byItem = new Map<number, { w: number; t: number }>();
-  const seen = new Set<string>();
   for (const r of rows) {
-    if (SEEN_TYPES.includes(r.type)) seen.add(r.m);
+    const a = acc.get(r.u)!;
+    if (SEEN_TYPES.includes(r.type)) a.seen.add(r.m);
     const i = index.get(r.m);
     if (i === undefined) continue;
-    const cur = byItem.get(i) ?? { w: 0, t: 0 };
+    const cur = a.byItem.get(i) ?? { w: 0, t: 0 };
     cur.w += interactionWeight(r.type, r.rating);
     cur.t = Math.max(cur.t, r.t);
-    byItem.set(i, cur);
+    a.byItem.set(i, cur);
   }
-  const feedback = await em.execute<{ m: string; type: string }[]>(
-    "select ur.movie_id::text as m, f.feedback_type as type from recommendation_feedback f join user_recommendations ur on ur.id = f.recommendation_id where f.user_id = ?::bigint",
-    [userId],
+  const feedback = await em.execute<{ u: string; m: string; type: string }[]>(
+    `select f.user_id::text as u, ur.movie_id::text as m, f.feedback_type as type
+     from recommendation_feedback f join user_recommendations ur on ur.id = f.recommendation_id where f.user_id = any(?::bigint[])`,
+    [pgArray(userIds)],
   );
   for (const f of feedback) {
-    if (f.type !== "positive") seen.add(f.m);
+    const a = acc.get(f.u)!;
+    if (f.type !== "positive") a.seen.add(f.m);
     const i = index.get(f.m);
     if (i === undefined || f.type === "already_seen") continue;
-    const cur = byItem.get(i) ?? { w: 0, t: 0 };
+    const cur = a.byItem.get(i) ?? { w: 0, t: 0 };
     cur.w += f.type === "positive" ? 1 : -1;
-    byItem.set(i, cur);
+    a.byItem.set(i, cur);
   }
-  const genres = await em.execute<{ name: string }[]>(
-    "select g.name from user_favorite_genres fg join user_profiles p on p.id = fg.userprofile_id join genres g on g.id = fg.genre_id where p.user_id = ?::bigint",
-    [userId],
+  const genres = await em.execute<{ u: string; name: string }[]>(
+    `select p.user_id::text as u, g.name from user_favorite_genres fg join user_profiles p on p.id = fg.userprofile_id join genres g on g.id = fg.genre_id
+     where p.user_id = any(?::bigint[])`,
+    [pgArray(userIds)],
   );
-  const items = [...byItem.keys()];
-  return {
-    history: {
-      items: Int32Array.from(items),
-      values: Float32Array.from(items, (i) => byItem.get(i)!.w),
-      times: Float64Array.from(items, (i) => byItem.get(i)!.t),
-      extraTokens: new Map(genres.map((g) => [`g:${g.name}`, 1])),
-    },
-    /** Movie ids never to recommend again (seen, disliked, rated, not interested...). */
-    seen,
-  };
+  for (const g of genres) acc.get(g.u)!.genres.set(`g:${g.name}`, 1);
+  const out = new Map<string, UserState>();
+  for (const [u, a] of acc) {
+    const items = [...a.byItem.keys()];
+    out.set(u, {
+      history: {
+        items: Int32Array.from(items),
+        values: Float32Array.from(items, (i) => a.byItem.get(i)!.w),
+        times: Float64Array.from(items, (i) => a.byItem.get(i)!.t),
+        extraTokens: a.genres,
+      },
+      seen: a.seen,
+    });
+  }
+  return out;
 }

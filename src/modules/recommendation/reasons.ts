@@ -1,0 +1,100 @@
+/**
+ * Reasons a person can read ("Because you liked Alien"), chosen when a user is scored and kept in Redis, because
+ * `user_recommendations` has no reason column. Stored compactly per (user, algorithm): the few titles the reasons
+ * name once, and per recommended movie the position of its title, so 100,000 users × 3 lists stay small.
+ */
+import type { Redis } from "ioredis";
+import type { AlgorithmName, Recommender } from "./algorithms/recommender.ts";
+import { contentSimilarity } from "./algorithms/content.ts";
+
+/** Redis key of a user's reasons for one algorithm. */
+export const reasonKey = (userId: string, algorithm: AlgorithmName) => `rec:reasons:${userId}:${algorithm}`;
+const REASON_TTL_SECONDS = 30 * 86_400;
+/** Only the most recent liked items are candidates for "because you liked": cheap, and what the user remembers. */
+const REASON_HISTORY = 10;
+
+/** Stored form: `t` the titles named, `r` movie id → index in `t`. */
+export interface StoredReasons {
+  t: string[];
+  r: Record<string, number>;
+}
+
+/** Picks, for each recommended item, the recent liked item that explains it best; -1 when none does. */
+export function createReasonPicker(model: Recommender, history: { items: ArrayLike<number>; values: ArrayLike<number>; times: ArrayLike<number> }) {
+  const liked: number[] = [];
+  const order = Array.from({ length: history.items.length }, (_, h) => h).filter((h) => history.values[h] > 0);
+  order.sort((a, b) => history.times[b] - history.times[a]);
+  for (const h of order.slice(0, REASON_HISTORY)) liked.push(h);
+  const memo = new Map<number, number>();
+  return (algorithm: AlgorithmName, j: number): number => {
+    if (algorithm === "trending") return -1;
+    const useKnn = algorithm !== "content_based";
+    const key = j * 2 + (useKnn ? 1 : 0);
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    let best = -1;
+    let bestScore = 0;
+    for (const h of liked) {
+      const a = history.items[h];
+      let s = useKnn ? knnSimilarity(model, a, j) : 0;
+      if (s === 0 && model.content) s = 0.5 * contentSimilarity(model.content, a, j);
+      s *= history.values[h];
+      if (s > bestScore) {
+        bestScore = s;
+        best = a;
+      }
+    }
+    memo.set(key, best);
+    return best;
+  };
+}
+
+/** sim(a, b) from a's kNN row (columns ascending: binary search). */
+function knnSimilarity(model: Recommender, a: number, b: number): number {
+  const { indptr, indices, data } = model.knn;
+  let lo = indptr[a];
+  let hi = indptr[a + 1] - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = indices[mid];
+    if (v === b) return data[mid];
+    if (v < b) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}
+
+/** Encodes movie id → title of the movie that explains it (or undefined). */
+export function encodeReasons(entries: Iterable<[string, string | undefined]>): string {
+  const t: string[] = [];
+  const pos = new Map<string, number>();
+  const r: Record<string, number> = {};
+  for (const [movieId, title] of entries) {
+    if (title === undefined) continue;
+    let k = pos.get(title);
+    if (k === undefined) {
+      pos.set(title, (k = t.length));
+      t.push(title);
+    }
+    r[movieId] = k;
+  }
+  return JSON.stringify({ t, r } satisfies StoredReasons);
+}
+
+/** Queues the writes of encoded reasons on a pipeline/multi. */
+export function writeReasons(pipe: ReturnType<Redis["pipeline"]>, userId: string, algorithm: AlgorithmName, encoded: string): void {
+  pipe.set(reasonKey(userId, algorithm), encoded, "EX", REASON_TTL_SECONDS);
+}
+
+/** Reads a user's reasons for one algorithm: movie id → text (absent when the generic reason applies). */
+export async function readReasons(redis: Redis, userId: string, algorithm: AlgorithmName): Promise<(movieId: string) => string | undefined> {
+  const raw = await redis.get(reasonKey(userId, algorithm)).catch(() => null);
+  if (!raw) return () => undefined;
+  const parsed = JSON.parse(raw) as StoredReasons | Record<string, string>;
+  if (!("t" in parsed) || !Array.isArray(parsed.t)) {
+    const old = parsed as Record<string, string>; // the earlier format: movie id → full text
+    return (m) => old[m];
+  }
+  const { t, r } = parsed as StoredReasons;
+  return (m) => (r[m] === undefined ? undefined : `Because you liked ${t[r[m]]}`);
+}
