@@ -2,6 +2,7 @@ import { createCatalogRpc } from "../modules/catalog/index.ts";
 import { createUserAuthenticator, createUserModule, type Authenticate } from "../modules/user/index.ts";
 import { createAnalyticsModule } from "../modules/analytics/index.ts";
 import { createNotificationModule } from "../modules/notification/index.ts";
+import { createCatalogImportRpc } from "../modules/catalog/catalog-import.rpc.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import type { AppDeps } from "./app-deps.ts";
 import type { ApiImpls } from "./services.ts";
@@ -13,7 +14,7 @@ import type { ApiImpls } from "./services.ts";
 export function buildImpls(deps: AppDeps): ApiImpls {
   return {
     user: createUserModule(deps).rpc,
-    catalog: { ...createCatalogRpc(deps) },
+    catalog: { ...createCatalogRpc(deps), ...createCatalogImportRpc(deps) },
     recommendation: createRecommendationModule(deps).rpc,
     notification: createNotificationModule(deps).rpc,
     analytics: createAnalyticsModule(deps).rpc,

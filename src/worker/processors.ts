@@ -1,3 +1,4 @@
+import { createCatalogImportProcessors } from "../modules/catalog/catalog.jobs.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import { createDeliveryProcessors } from "../modules/notification/index.ts";
 import { analyticsProcessors, nativePool } from "../modules/analytics/index.ts";
@@ -12,7 +13,7 @@ export function buildProcessors(deps: AppDeps): ProcessorTable {
   return {
     scoring: createRecommendationModule(deps).processors,
     delivery: createDeliveryProcessors(deps),
-    "catalog-import": {},
+    "catalog-import": createCatalogImportProcessors(deps),
     analytics: analyticsProcessors({ orm: deps.orm, pool: nativePool(deps.orm), config: deps.config }),
   };
 }
