@@ -226,6 +226,15 @@ describe("import job through BullMQ and the RPC handlers", () => {
     await expect(rpc().startTmdbImport!(other, ctx(staff, "startTmdbImport"))).rejects.toMatchObject({ name: "ConflictError" });
   });
 
+  it("drops the changed movie from the catalogue cache (its generation moves)", async () => {
+    const [{ id }] = (await pool.query<{ id: string }>("update movies set tagline = 'stale' where tmdb_id = 550 returning id")).rows as [{ id: string }];
+    const before = Number((await redis.get(`catalog:gen:movie:${id}`)) ?? 0);
+    const started = await rpc().startTmdbImport!(create(StartTmdbImportRequestSchema, { kind: ImportKind.TMDB_IDS, tmdbIds: [550] }), ctx(staff, "startTmdbImport"));
+    const job = await waitFor(started.job!.jobId!, (s) => s === ImportJobState.SUCCEEDED || s === ImportJobState.FAILED);
+    expect(job).toMatchObject({ state: ImportJobState.SUCCEEDED, updated: 1 });
+    expect(Number(await redis.get(`catalog:gen:movie:${id}`))).toBe(before + 1);
+  });
+
   it("fails the job at once, with a clear error, when the key is invalid", async () => {
     replay.invalidKey = true;
     try {

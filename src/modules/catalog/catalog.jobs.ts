@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { CatalogCache } from "./catalog-cache.ts";
 import { openImportPool } from "./import-sql.ts";
 import { runTmdbImport, TMDB_IMPORT_JOB, type TmdbImportParams } from "./import-job.ts";
 import { TmdbAuthError, TmdbClient } from "./tmdb-client.ts";
@@ -19,7 +20,10 @@ export interface CatalogJobDeps {
   readonly config: Config;
   readonly log: Logger;
   readonly redis: Redis;
-  /** Told the database ids of movies an import changed (the catalogue cache invalidates them). */
+  /**
+   * Told the database ids of the movies an import changed (`[]`: only genres or lists changed).
+   * Default: the catalogue cache drops those movies and every cached list.
+   */
   readonly onMoviesChanged?: (movieIds: string[]) => Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export function tmdbClientFromConfig(deps: Pick<CatalogJobDeps, "config" | "redi
 export function createCatalogImportProcessors(deps: CatalogJobDeps, opts: { baseDelayMs?: number } = {}): Record<string, Processor> {
   let pool: pg.Pool | undefined;
   let tmdb: TmdbClient | undefined;
+  const cache = new CatalogCache({ redis: deps.redis, log: deps.log });
+  const onChanged = deps.onMoviesChanged ?? ((ids: string[]) => cache.invalidateMovies(ids));
   return {
     async [TMDB_IMPORT_JOB](job, log) {
       tmdb ??= tmdbClientFromConfig({ ...deps, log }, opts);
@@ -62,7 +68,7 @@ export function createCatalogImportProcessors(deps: CatalogJobDeps, opts: { base
           tmdb,
           pool,
           onProgress: (p) => job.updateProgress({ ...p, errors: [...p.errors] }),
-          onChanged: deps.onMoviesChanged,
+          onChanged,
         });
         log.info({ ...progress, errors: progress.errors.length }, "TMDb import finished");
         return progress;

@@ -66,7 +66,7 @@ export interface RunImportDeps {
   readonly pool: pg.Pool;
   /** Called after every movie (and page); persisting it is the caller's business. */
   readonly onProgress?: (p: Readonly<ImportProgress>) => Promise<void> | void;
-  /** Database ids of movies that changed, for cache invalidation. */
+  /** Database ids of movies that changed (`[]` when only genres did), for cache invalidation. */
   readonly onChanged?: (movieIds: string[]) => Promise<void> | void;
 }
 
@@ -92,6 +92,7 @@ export async function runTmdbImport(params: TmdbImportParams, deps: RunImportDep
     progress.imported = r.inserted.size;
     progress.updated = r.updated.size;
     progress.skipped = list.genres.length - r.inserted.size - r.updated.size;
+    if (r.inserted.size + r.updated.size > 0) await deps.onChanged?.([]);
     await report();
     return progress;
   }
