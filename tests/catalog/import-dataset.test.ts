@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importMovieLensMovies, importMovieLensRatings, movieLensStars, movieLensTitle, readLinks } from "../../src/modules/catalog/dataset-movielens.ts";
 import { defaultDataDir, importDatasets, parseImportArgs } from "../../src/modules/catalog/dataset-import.ts";
 import { importTmdb5000 } from "../../src/modules/catalog/dataset-tmdb5000.ts";
-import { parseCsv } from "../../src/modules/catalog/dataset-csv.ts";
+import { CsvParser, parseCsv } from "../../src/modules/catalog/dataset-csv.ts";
 import { openImportPool } from "../../src/modules/catalog/import-sql.ts";
 import { slugify } from "../../src/modules/catalog/upsert-catalog.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
@@ -40,6 +40,23 @@ describe("CSV reader", () => {
       { line: 1, fields: ["a", "b"] },
       { line: 2, fields: ["1", 'x, "y"\nz'] },
       { line: 5, fields: ["2", "3"] },
+    ]);
+  });
+
+  it("gives the same records whatever the chunk boundaries (CR, LF and quotes split across chunks)", () => {
+    for (const text of ['a,b\r\n1,"x\r\ny\rz\n"\r\n2,"q"\n3,3', '"x\r",\n1,2\r\n', 'a\r\rb\r\n\r\nc', '"a""b","c\n\r\nd"\r\ne']) {
+      const whole = parseCsv(text);
+      for (const size of [1, 2, 3, 7]) {
+        const parser = new CsvParser();
+        const out = [];
+        for (let i = 0; i < text.length; i += size) out.push(...parser.push(text.slice(i, i + size)));
+        out.push(...parser.end());
+        expect(out, `${JSON.stringify(text)} in chunks of ${size}`).toEqual(whole);
+      }
+    }
+    expect(parseCsv('"x\r",\n1,2')).toEqual([
+      { line: 1, fields: ["x\r", ""] },
+      { line: 3, fields: ["1", "2"] },
     ]);
   });
 

@@ -33,9 +33,9 @@ export class CsvParser {
     const out: CsvRecord[] = [];
     for (let i = 0; i < chunk.length; i++) {
       const ch = chunk[i]!;
-      if (this.#afterCr) {
+      if (this.#afterCr && !this.#inQuotes) {
         this.#afterCr = false;
-        if (ch === "\n") continue; // CRLF counts as one line break
+        if (ch === "\n") continue; // CRLF ends a record once (inside quotes the slice copy counts it)
       }
       if (this.#inQuotes) {
         if (this.#quotePending) {
@@ -48,13 +48,17 @@ export class CsvParser {
           this.#closed = true;
         } else if (ch === '"') {
           this.#quotePending = true;
+          this.#afterCr = false;
           continue;
         } else {
-          if (ch === "\n" || ch === "\r") {
-            this.#line++;
-            if (ch === "\r") this.#afterCr = true;
-          }
-          this.#field += ch;
+          // Copy up to the next quote in one slice: quoted fields are the long ones (overviews, JSON).
+          const next = chunk.indexOf('"', i);
+          const end = next < 0 ? chunk.length : next;
+          const text = chunk.slice(i, end);
+          this.#line += countLineBreaks(text, this.#afterCr);
+          this.#afterCr = text.endsWith("\r");
+          this.#field += text;
+          i = end - 1;
           continue;
         }
       }
@@ -104,6 +108,14 @@ export class CsvParser {
     this.#recordHasContent = false;
     this.#closed = false;
   }
+}
+
+/** Line breaks in `text` (CRLF, LF or CR each count once); `afterCr`: the text before it ended in CR. */
+function countLineBreaks(text: string, afterCr: boolean): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) if (!(i === 0 ? afterCr : text[i - 1] === "\r")) n++;
+  for (let i = text.indexOf("\r"); i >= 0; i = text.indexOf("\r", i + 1)) n++;
+  return n;
 }
 
 /** Reads a CSV file record by record (blank lines are skipped). */
