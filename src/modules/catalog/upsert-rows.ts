@@ -99,6 +99,8 @@ export async function replaceMovieLinks(
     ins as (
       insert into ${q(table)} (${names}) select ${names} from d
         where not exists (select 1 from ${q(table)} t where ${same("t", "d")})
+        -- a concurrent import of the same movie may have inserted the pair since our snapshot
+        on conflict do nothing
       returning movie_id)
     select movie_id from del union select movie_id from ins`;
   const changed = await client.query<{ movie_id: string }>(sql, params);
