@@ -9,7 +9,9 @@
  * Options (env): BENCH_MOVIES (50000), BENCH_PERSONS (200000), BENCH_CAST_PER_MOVIE (20),
  * BENCH_CREW_PER_MOVIE (10), BENCH_CALLS (4000), BENCH_CONCURRENCY (32), BENCH_SKIP_IMPORT=1.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createServer as createNetServer } from "node:net";
 import { cpus } from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -17,18 +19,13 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CatalogService, MovieOrderBy } from "../../gen/movierec/catalog/v1/catalog_service_pb.js";
-import { loadConfig } from "../platform/config.ts";
 import { ensureInfrastructure } from "../platform/dev-infra.ts";
-import { createLogger } from "../platform/logger.ts";
 import { migrateUp } from "../platform/migrations.ts";
 import { openOrm } from "../platform/orm.ts";
-import { lookupCondition } from "../modules/catalog/movie-details.ts";
+import { movieDetailsSql } from "../modules/catalog/movie-details.ts";
 import { listMoviesSql, normalizeListQuery, type ListMoviesQuery } from "../modules/catalog/movie-list.ts";
-import { MOVIE_COLUMNS } from "../modules/catalog/movie-rows.ts";
 import { searchMoviesSql } from "../modules/catalog/movie-search.ts";
-import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
-import { buildAuthenticator, buildImpls } from "../server/impls.ts";
-import { startServer } from "../server/server.ts";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 
 export interface VolumeSizes {
   movies: number;
@@ -36,9 +33,11 @@ export interface VolumeSizes {
   persons: number;
   castPerMovie: number;
   crewPerMovie: number;
+  /** Production companies (1–3 per movie); default 5,000. */
+  companies?: number;
 }
 
-export const DESIGN_VOLUME: VolumeSizes = { movies: 50_000, genres: 50, persons: 200_000, castPerMovie: 20, crewPerMovie: 10 };
+export const DESIGN_VOLUME: VolumeSizes = { movies: 50_000, genres: 50, persons: 200_000, castPerMovie: 20, crewPerMovie: 10, companies: 5_000 };
 
 const GENRE_NAMES = [
   "Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary", "Drama", "Family", "Fantasy", "History", "Horror",
@@ -121,6 +120,19 @@ export async function generateCatalogVolume(em: EntityManager, sizes: VolumeSize
                         when 'Sound Designer' then 'Sound' else 'Production' end as department) j`,
       [sizes.persons, sizes.crewPerMovie],
     );
+    await q(
+      `with vocab as (select array[?] as w)
+       insert into production_companies (tmdb_id, name, origin_country)
+       select i, initcap(v.w[1 + floor(random() * ${n})::int]) || ' Pictures ' || i, (array['US','GB','FR','DE','JP','IN'])[1 + i % 6]
+         from generate_series(1, ?) i, vocab v`,
+      [vocab, sizes.companies ?? 5_000],
+    );
+    await q(
+      `insert into movie_production_companies (movie_id, production_company_id)
+       select m.id, 1 + floor(power(random(), 2) * ?)::int from movies m, generate_series(1, 1 + (m.id % 3)::int) k
+       on conflict do nothing`,
+      [sizes.companies ?? 5_000],
+    );
     // Real anchors for the searches the README and the bench show.
     await q(
       `with ins as (
@@ -162,16 +174,11 @@ export function catalogQueries(): Array<{ name: string; sql: string; params: unk
     return { name, sql, params };
   };
   const search = (name: string, query: string) => ({ name, ...searchMoviesSql(query, false, undefined, 21) });
-  const byLookup = (name: string, l: Parameters<typeof lookupCondition>[0]) => {
-    const { where, param } = lookupCondition(l);
-    return { name, sql: `select ${MOVIE_COLUMNS} from movies m where ${where}`, params: [param] };
-  };
+  const byLookup = (name: string, l: Parameters<typeof movieDetailsSql>[0]) => ({ name, ...movieDetailsSql(l) });
   return [
     byLookup("GetMovie by id", { by: "id", id: "1" }),
     byLookup("GetMovie by TMDb id", { by: "tmdb", tmdbId: 1 }),
     byLookup("GetMovie by IMDb id", { by: "imdb", imdbId: "tt00000001" }),
-    { name: "GetMovie cast", sql: `select c.* from movie_cast c join persons p on p.id = c.person_id where c.movie_id = 1 order by c."order", c.id`, params: [] },
-    { name: "GetMovie crew", sql: "select c.* from movie_crew c join persons p on p.id = c.person_id where c.movie_id = 1", params: [] },
     { name: "movie genres", sql: "select * from movie_genres mg join genres g on g.id = mg.genre_id where mg.movie_id = any(array[1,2,3]::bigint[])", params: [] },
     list("ListMovies popular", {}),
     list("ListMovies popular, page 2", {}, { key: 10, id: "100" }),
@@ -224,6 +231,45 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const report = (name: string, r: { latencies: number[]; wallMs: number }) =>
   console.log(`${name.padEnd(44)} p50 ${pct(r.latencies, 50).padStart(7)} ms  p99 ${pct(r.latencies, 99).padStart(7)} ms  ${((r.latencies.length / r.wallMs) * 1000).toFixed(0).padStart(6)} req/s`);
 
+/** Starts `node src/main.ts serve` on a free loopback port; resolves once it answers health checks. */
+async function spawnServer(extraEnv: Record<string, string>): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createNetServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+    probe.on("error", reject);
+  });
+  const repo = path.resolve(import.meta.dirname, "../..");
+  const child = spawn(process.execPath, [path.join(repo, "src/main.ts"), "serve"], {
+    cwd: repo,
+    env: { ...process.env, NODE_ENV: "development", LOG_LEVEL: "error", HOST: "127.0.0.1", PORT: String(port), ...extraEnv },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const health = createClient(Health, createGrpcTransport({ baseUrl }));
+  for (let i = 0; ; i++) {
+    try {
+      await health.check({ service: "" });
+      break;
+    } catch (e) {
+      if (i > 150 || child.exitCode !== null) {
+        child.kill("SIGKILL");
+        throw new Error(`the server did not start: ${String(e)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    baseUrl,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
 async function createDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -256,6 +302,7 @@ async function main(): Promise<void> {
     persons: Number(env.BENCH_PERSONS ?? DESIGN_VOLUME.persons),
     castPerMovie: Number(env.BENCH_CAST_PER_MOVIE ?? DESIGN_VOLUME.castPerMovie),
     crewPerMovie: Number(env.BENCH_CREW_PER_MOVIE ?? DESIGN_VOLUME.crewPerMovie),
+    companies: DESIGN_VOLUME.companies,
   };
   const calls = Number(env.BENCH_CALLS ?? 4000);
   const concurrency = Number(env.BENCH_CONCURRENCY ?? 32);
@@ -283,15 +330,12 @@ async function main(): Promise<void> {
       await orm.close();
     }
 
-    const config = loadConfig({
-      ...env, NODE_ENV: "development", LOG_LEVEL: "silent", DATABASE_URL: dbUrl, REDIS_URL: infra.redisUrl,
-      REDIS_PREFIX: `benchcat${suffix}`, HOST: "127.0.0.1", PORT: "0", DB_POOL_MAX: "16",
+    // The server runs as `npm start` does, in a process of its own: the load generator must not share its event loop.
+    const server = await spawnServer({
+      DATABASE_URL: dbUrl, REDIS_URL: infra.redisUrl, REDIS_PREFIX: `benchcat${suffix}`, DB_POOL_MAX: env.DB_POOL_MAX ?? "16",
     });
-    const log = createLogger({ level: "silent" });
-    const deps = await openAppDeps(config, log);
-    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
     try {
-      const client = createClient(CatalogService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.port}` }));
+      const client = createClient(CatalogService, createGrpcTransport({ baseUrl: server.baseUrl }));
       console.log(`\ngRPC on loopback, ${concurrency} concurrent callers, ${calls} calls each:`);
       const id = (i: number) => String(1 + ((i * 7919) % sizes.movies));
       report("GetMovie uncached (distinct ids, cache miss)", await load(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
@@ -309,15 +353,14 @@ async function main(): Promise<void> {
         client.listMovies({ genreIds: [String(1 + (i % 10))], originalLanguage: i % 2 ? "en" : "fr", minVoteCount: 100, pageSize: 20 }),
       ));
       const v = vocabulary();
-      const queries = ["Avatar", "avtar", "Brad Pitt", "fight club", v[30]!, `${v[45]} ${v[300]}`, "soap salesman", v[2000]!];
+      const queries = ["Avatar", "avtar", "Brad Pitt", "fight club", v[30]!, `${v[45]} ${v[300]}`, "soap salesman", v[1000]!];
       report("SearchMovies (8 queries in turn)", await load(Math.min(calls, 2000), concurrency, (i) => client.searchMovies({ query: queries[i % queries.length]!, pageSize: 20 })));
       for (const q of ["Avatar", "avtar", "Brad Pitt"]) {
         const res = await client.searchMovies({ query: q, pageSize: 3 });
         console.log(`  search ${JSON.stringify(q)} → ${res.movies.map((m) => m.title).join(" | ")}`);
       }
     } finally {
-      await server.close();
-      await closeAppDeps(deps);
+      await server.stop();
     }
 
     if (env.BENCH_SKIP_IMPORT !== "1") {

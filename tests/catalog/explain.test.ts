@@ -14,7 +14,7 @@ let plans: Awaited<ReturnType<typeof explainCatalogQueries>>;
 
 beforeAll(async () => {
   db = await openTestDatabase("movierec_explain");
-  await generateCatalogVolume(db.orm.em.fork(), { movies: 50_000, genres: 50, persons: 200_000, castPerMovie: 5, crewPerMovie: 2 });
+  await generateCatalogVolume(db.orm.em.fork(), { movies: 50_000, genres: 50, persons: 200_000, castPerMovie: 5, crewPerMovie: 2, companies: 5_000 });
   plans = await explainCatalogQueries(db.orm.em.fork());
 }, 120_000);
 afterAll(async () => {

@@ -3,9 +3,10 @@
  * - full text over title, original title (weight A), tagline (B) and overview (C), through the GIN
  *   expression index of migration 0004 (`websearch_to_tsquery` accepts any text: quotes, operators
  *   and stray punctuation are read as words, never as syntax);
- * - people: a cast or crew member whose name matches (full text, or trigram similarity ≥ 0.5) brings
- *   their movies in;
- * - typos: pg_trgm word similarity of the query to the title or original title ("avtar" → Avatar).
+ * - title words alone (the design's title index), so a title match always makes the candidates;
+ * - people: a cast or crew member whose name matches brings their movies in;
+ * - typos, only when the words matched (almost) nothing: pg_trgm similarity of the query to the
+ *   title or original title, whole or word by word ("avtar" → Avatar).
  * Each source is capped, so a very common word costs a bounded amount of work; the merged
  * candidates are ranked by relevance plus a small popularity term, and paged by (score, id).
  */
@@ -29,8 +30,11 @@ export function searchDocument(alias: string): string {
 
 /** Per-source caps on candidates. */
 const TEXT_CANDIDATES = 500;
+const TITLE_CANDIDATES = 200;
 const TITLE_TYPO_CANDIDATES = 200;
 const PEOPLE = 100;
+/** Typo matching runs only when the words themselves matched fewer movies than this. */
+const TYPO_WHEN_FEWER_THAN = 10;
 
 export interface SearchMoviesQuery {
   query: string;
@@ -53,33 +57,42 @@ export function searchMoviesSql(
   cursor: { key: number; id: string } | undefined,
   limit: number,
 ): { sql: string; params: unknown[] } {
+  // websearch_to_tsquery(regconfig, text) is immutable: PostgreSQL folds each one to a constant,
+  // so every branch below can use its index.
   const tsq = "websearch_to_tsquery('english', ?)";
-  const doc = searchDocument("m");
-  const params: unknown[] = [];
   const sql = `
 with text_hits as (
-  select m.id, ts_rank_cd(${doc}, ${tsq}, 32) as rel
-    from movies m where ${doc} @@ ${tsq}
-   order by rel desc limit ${TEXT_CANDIDATES}
+  -- The most popular matches only: ranking re-parses each document, so it is bounded here.
+  select c.id, ts_rank_cd(${searchDocument("c")}, ${tsq}, 32) as rel
+    from (select m.id, m.title, m.original_title, m.tagline, m.overview from movies m
+           where ${searchDocument("m")} @@ ${tsq} order by m.popularity_score desc limit ${TEXT_CANDIDATES}) c
+), title_hits as (
+  -- Title words (the design's idx_movies_title_search), so a title match is never crowded out above.
+  select m.id, 0.6 + 0.4 * ts_rank_cd(to_tsvector('english', m.title), ${tsq}, 32) as rel
+    from movies m where to_tsvector('english', m.title) @@ ${tsq}
+   order by m.popularity_score desc limit ${TITLE_CANDIDATES}
 ), people as (
-  (select p.id, 0.6::float8 as rel from persons p
-    where to_tsvector('english', p.name) @@ ${tsq} order by p.popularity desc limit ${PEOPLE})
-  union all
-  (select p.id, similarity(p.name, ?) * 0.6 as rel from persons p
-    where p.name % ? and similarity(p.name, ?) >= 0.5 order by rel desc limit ${PEOPLE})
+  select p.id from persons p where to_tsvector('english', p.name) @@ ${tsq} order by p.popularity desc limit ${PEOPLE}
 ), people_hits as (
-  select c.movie_id as id, pp.rel from people pp join movie_cast c on c.person_id = pp.id
+  select c.movie_id as id, 0.6::float8 as rel from people pp join movie_cast c on c.person_id = pp.id
   union all
-  select c.movie_id as id, pp.rel from people pp join movie_crew c on c.person_id = pp.id
+  select c.movie_id as id, 0.6::float8 as rel from people pp join movie_crew c on c.person_id = pp.id
+), exact as (
+  select count(*) as n from (select id from text_hits union select id from title_hits union select id from people_hits) x
 ), typo_hits as (
-  (select m.id, word_similarity(?, m.title) * 0.8 as rel from movies m
-    where ? <% m.title order by rel desc limit ${TITLE_TYPO_CANDIDATES})
+  -- Only when the words found (almost) nothing: trigram similarity of the whole title ("avtar" → Avatar)
+  -- or of its best-matching words ("avtar way of water"). The condition on exact is evaluated once.
+  (select m.id, greatest(similarity(m.title, ?), word_similarity(?, m.title)) * 0.8 as rel from movies m
+    where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} and (m.title % ? or ? <% m.title)
+    order by rel desc limit ${TITLE_TYPO_CANDIDATES})
   union all
-  (select m.id, word_similarity(?, m.original_title) * 0.7 as rel from movies m
-    where ? <% m.original_title order by rel desc limit ${TITLE_TYPO_CANDIDATES})
+  (select m.id, greatest(similarity(m.original_title, ?), word_similarity(?, m.original_title)) * 0.7 as rel from movies m
+    where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} and (m.original_title % ? or ? <% m.original_title)
+    order by rel desc limit ${TITLE_TYPO_CANDIDATES})
 ), candidates as (
   select id, max(rel) as rel from (
-    select id, rel from text_hits union all select id, rel from people_hits union all select id, rel from typo_hits
+    select id, rel from text_hits union all select id, rel from title_hits
+    union all select id, rel from people_hits union all select id, rel from typo_hits
   ) hits group by id
 ), scored as (
   select ${MOVIE_COLUMNS}, m.id as id_num,
@@ -90,10 +103,10 @@ with text_hits as (
 select * from scored ${cursor ? "where (score, id_num) < (?::float8, ?::bigint)" : ""}
  order by score desc, id_num desc limit ${limit}`;
   // Parameters in textual order of the placeholders above.
-  params.push(query, query); // text_hits: rank, match
-  params.push(query); // people: full text
-  params.push(query, query, query); // people: trigram
-  params.push(query, query, query, query); // typo_hits
+  const params: unknown[] = [query, query]; // text_hits: rank, match
+  params.push(query, query); // title_hits: rank, match
+  params.push(query); // people
+  params.push(query, query, query, query, query, query, query, query); // typo_hits
   params.push(query); // exact title boost
   if (cursor) params.push(cursor.key, cursor.id);
   return { sql, params };
