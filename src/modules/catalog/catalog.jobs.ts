@@ -10,6 +10,7 @@ import type pg from "pg";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { CatalogCache } from "./catalog-cache.ts";
+import { OmdbClient } from "./import-omdb.ts";
 import { openImportPool } from "./import-sql.ts";
 import { runTmdbImport, TMDB_IMPORT_JOB, type TmdbImportParams } from "./import-job.ts";
 import { TmdbAuthError, TmdbClient } from "./tmdb-client.ts";
@@ -51,6 +52,12 @@ export function tmdbClientFromConfig(deps: Pick<CatalogJobDeps, "config" | "redi
   });
 }
 
+/** The OMDb client when OMDB_API_KEY is set. */
+export function omdbClientFromConfig(config: Config): OmdbClient | undefined {
+  const { omdbApiKey, omdbBaseUrl } = config.tmdb;
+  return omdbApiKey ? new OmdbClient({ baseUrl: omdbBaseUrl, apiKey: omdbApiKey }) : undefined;
+}
+
 /** The `catalog-import` processors by job name. */
 export function createCatalogImportProcessors(deps: CatalogJobDeps, opts: { baseDelayMs?: number } = {}): Record<string, Processor> {
   let pool: pg.Pool | undefined;
@@ -67,6 +74,7 @@ export function createCatalogImportProcessors(deps: CatalogJobDeps, opts: { base
         const progress = await runTmdbImport(params, {
           tmdb,
           pool,
+          omdb: omdbClientFromConfig(deps.config),
           onProgress: (p) => job.updateProgress({ ...p, errors: [...p.errors] }),
           onChanged,
         });

@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
+import type { OmdbClient } from "./import-omdb.ts";
 import { inTransaction } from "./import-sql.ts";
 import { TmdbAuthError, TmdbNotFoundError, type TmdbClient, type TmdbMovieList } from "./tmdb-client.ts";
 import { movieRecord, personRecord, type TmdbCredits, type TmdbKeywords } from "./tmdb-types.ts";
@@ -64,6 +65,8 @@ export function emptyProgress(): ImportProgress {
 export interface RunImportDeps {
   readonly tmdb: TmdbClient;
   readonly pool: pg.Pool;
+  /** When set, each movie with an IMDb id gets its IMDb rating from OMDb (best effort). */
+  readonly omdb?: OmdbClient;
   /** Called after every movie (and page); persisting it is the caller's business. */
   readonly onProgress?: (p: Readonly<ImportProgress>) => Promise<void> | void;
   /** Database ids of movies that changed (`[]` when only genres did), for cache invalidation. */
@@ -127,7 +130,7 @@ export async function runTmdbImport(params: TmdbImportParams, deps: RunImportDep
   let consecutiveFailures = 0;
   for (const tmdbId of ids) {
     try {
-      const outcome = await importMovie(tmdbId, params.includeCredits, deps);
+      const outcome = await importMovie(tmdbId, params.includeCredits, deps, error);
       progress[outcome.outcome]++;
       if (outcome.changedId) await deps.onChanged?.([outcome.changedId]);
       consecutiveFailures = 0;
@@ -155,6 +158,7 @@ async function importMovie(
   tmdbId: number,
   includeCredits: boolean,
   deps: RunImportDeps,
+  error: (message: string) => void,
 ): Promise<{ outcome: "imported" | "updated" | "skipped"; changedId?: string }> {
   const movie = await deps.tmdb.movie(tmdbId);
   let credits: TmdbCredits | undefined;
@@ -176,7 +180,14 @@ async function importMovie(
       if (person) people.set(id, personRecord(person));
     }
   }
-  const record = movieRecord(movie, { credits, keywords, people });
+  let record = movieRecord(movie, { credits, keywords, people });
+  if (deps.omdb && record.imdbId) {
+    try {
+      record = { ...record, imdbRating: await deps.omdb.imdbRating(record.imdbId) };
+    } catch (e) {
+      error(`movie ${tmdbId}: no IMDb rating: ${(e as Error).message}`);
+    }
+  }
   const saved = await inTransaction(deps.pool, (c) => saveMovies(c, [record]));
   const id = saved.ids.get(tmdbId);
   if (saved.imported.length > 0) return { outcome: "imported", changedId: id };

@@ -60,6 +60,8 @@ export interface MovieRecord {
   readonly backdropPath?: string | null;
   readonly adult?: boolean;
   readonly video?: boolean;
+  /** From OMDb when configured; null (no rating known) keeps the stored one. */
+  readonly imdbRating?: number | null;
   /** `undefined`: the source says nothing about it (links left alone); `[]`: it has none. */
   readonly genres?: readonly GenreRecord[];
   readonly companies?: readonly CompanyRecord[];
@@ -205,6 +207,7 @@ const MOVIE_OPTIONAL: ReadonlyArray<readonly [keyof M & string, Column]> = [
   ["backdropPath", { name: "backdrop_path", type: "text", onUpdate: keepIfNull("backdrop_path") }],
   ["adult", { name: "adult", type: "bool" }],
   ["video", { name: "video", type: "bool" }],
+  ["imdbRating", { name: "imdb_rating", type: "numeric", onUpdate: keepIfNull("imdb_rating") }],
 ];
 
 function normaliseMovie(m: MovieRecord): MovieRecord {
