@@ -3,8 +3,9 @@
  *
  * Rows without a value for the sort key (no rating, no release date) always come last, in either
  * direction. Rather than an `ORDER BY … NULLS LAST` that no index can serve in both directions,
- * the query is two index-ordered segments — rows with a value, then rows without one ordered by
- * id — each scanning an index on (key, id) (migration 0004) forwards or backwards.
+ * a page reads two index-ordered segments — rows with a value (an index on (key, id), migration
+ * 0004, scanned forwards or backwards), then, only if the page is not full yet, rows without one
+ * ordered by id.
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { MovieRecord, MovieStatus, Page } from "./catalog-types.ts";
@@ -104,24 +105,21 @@ export function listFilters(n: NormalizedListQuery): { where: string[]; params: 
   return { where, params };
 }
 
-/** Builds the SQL of one page (limit rows) after `cursor`. Exported for the EXPLAIN checks. */
-export function listMoviesSql(n: NormalizedListQuery, cursor: Cursor | undefined, limit: number): { sql: string; params: unknown[] } {
+/**
+ * The statements of one page (up to `limit` rows after `cursor`), in order: the rows with a value
+ * for the sort key, then (nullable keys only) the rows without one. The caller runs the second only
+ * when the first did not fill the page. Exported for the EXPLAIN checks.
+ */
+export function listMoviesSql(n: NormalizedListQuery, cursor: Cursor | undefined, limit: number): Array<{ sql: string; params: unknown[] }> {
   const sort = SORTS[n.orderBy];
   const dir = n.direction === "asc" ? "asc" : "desc";
   const cmp = dir === "asc" ? ">" : "<";
   const filters = listFilters(n);
-  const branches: string[] = [];
-  const params: unknown[] = [];
-
-  const branch = (seg: number, extra: string[], extraParams: unknown[], order: string, sortExpr: string) => {
-    branches.push(
-      `(select ${MOVIE_COLUMNS}, m.id as id_num, ${sortExpr} as sort_key, ${seg} as seg from movies m
-         where ${[...filters.where, ...extra].join(" and ")}
-         order by ${order} limit ${limit})`,
-    );
-    params.push(...filters.params, ...extraParams);
-  };
-
+  const segment = (extra: string[], extraParams: unknown[], order: string) => ({
+    sql: `select ${MOVIE_COLUMNS} from movies m where ${[...filters.where, ...extra].join(" and ")} order by ${order} limit ${limit}`,
+    params: [...filters.params, ...extraParams],
+  });
+  const out: Array<{ sql: string; params: unknown[] }> = [];
   const inNullSegment = sort.nullable && cursor !== undefined && cursor.key === null;
   if (!inNullSegment) {
     const extra = sort.nullable ? [`${sort.column} is not null`] : [];
@@ -130,7 +128,7 @@ export function listMoviesSql(n: NormalizedListQuery, cursor: Cursor | undefined
       extra.push(`(${sort.column}, m.id) ${cmp} (?::${sort.cast}, ?::bigint)`);
       extraParams.push(cursor.key, cursor.id);
     }
-    branch(0, extra, extraParams, `${sort.column} ${dir}, m.id ${dir}`, sort.column);
+    out.push(segment(extra, extraParams, `${sort.column} ${dir}, m.id ${dir}`));
   }
   if (sort.nullable) {
     const extra = [`${sort.column} is null`];
@@ -139,13 +137,9 @@ export function listMoviesSql(n: NormalizedListQuery, cursor: Cursor | undefined
       extra.push(`m.id ${cmp} ?::bigint`);
       extraParams.push(cursor!.id);
     }
-    branch(1, extra, extraParams, `m.id ${dir}`, `null::${sort.cast}`);
+    out.push(segment(extra, extraParams, `m.id ${dir}`));
   }
-  const sql =
-    branches.length === 1
-      ? branches[0]!.slice(1, -1)
-      : `select * from (${branches.join(" union all ")}) u order by seg, sort_key ${dir}, id_num ${dir} limit ${limit}`;
-  return { sql, params };
+  return out;
 }
 
 /** One page of ListMovies. */
@@ -154,8 +148,12 @@ export async function listMovies(em: EntityManager, q: ListMoviesQuery): Promise
   const fp = fingerprint(["list", n]);
   const cursor = decodeCursor(q.pageToken ?? "", fp);
   const size = pageSize(q.pageSize);
-  const { sql, params } = listMoviesSql(n, cursor, size + 1);
-  const rows = await em.execute<MovieRow[]>(sql, params);
+  // size + 1 rows tell whether a next page exists; the rows-without-a-value segment is read only if needed.
+  const rows: MovieRow[] = [];
+  for (const { sql, params } of listMoviesSql(n, cursor, size + 1)) {
+    if (rows.length > size) break;
+    rows.push(...(await em.execute<MovieRow[]>(sql, params)));
+  }
   const page = rows.slice(0, size);
   const last = page[page.length - 1];
   const nextPageToken = rows.length > size && last ? encodeCursor({ key: SORTS[n.orderBy].keyOf(last), id: last.id }, fp) : "";
