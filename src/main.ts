@@ -59,7 +59,7 @@ const ROLES: Record<string, Role> = {
   /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the shared datasets. */
   async import(config) {
     const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
-    await runImportCommand(config.databaseUrl, process.argv.slice(3), (line) => console.log(line));
+    await runImportCommand(config, process.argv.slice(3), (line) => console.log(line));
   },
   /** `npm run backfill -- [FROM [TO]]`: aggregates the UTC days FROM..TO (default: yesterday) into popularity_metrics. */
   async backfill(config) {

@@ -6,9 +6,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { importMovieLensMovies, importMovieLensRatings, movieLensStars, movieLensTitle, readLinks } from "../../src/modules/catalog/dataset-movielens.ts";
-import { defaultDataDir, importDatasets, parseImportArgs } from "../../src/modules/catalog/dataset-import.ts";
+import { defaultDataDir, importDatasets, parseImportArgs, runImportCommand } from "../../src/modules/catalog/dataset-import.ts";
+import { createRedis } from "../../src/platform/redis.ts";
 import { importTmdb5000 } from "../../src/modules/catalog/dataset-tmdb5000.ts";
 import { CsvParser, parseCsv } from "../../src/modules/catalog/dataset-csv.ts";
 import { openImportPool } from "../../src/modules/catalog/import-sql.ts";
@@ -217,6 +218,22 @@ describe("command", () => {
     expect(parseImportArgs(["all", "--limit", "10"])).toMatchObject({ datasets: ["tmdb-5000", "movielens"], limit: 10 });
     expect(() => parseImportArgs([])).toThrow(/usage/);
     expect(() => parseImportArgs(["imdb"])).toThrow(/unknown argument/);
+  });
+
+  it("runs from arguments, prints the report, and drops changed movies from the catalogue cache", async () => {
+    const redisPrefix = `${inject("redisPrefix")}ds${Date.now().toString(36)}`;
+    const redis = createRedis(inject("redisUrl"), { keyPrefix: `${redisPrefix}:` });
+    try {
+      const [{ id }] = (await pool.query<{ id: string }>("update movies set overview = 'changed' where tmdb_id = 19995 returning id")).rows as [{ id: string }];
+      const lines: string[] = [];
+      const report = await runImportCommand({ databaseUrl: t.db.url, redisUrl: inject("redisUrl"), redisPrefix }, ["tmdb-5000", "--limit", "5"], (l) => lines.push(l));
+      expect(report.files[0]).toMatchObject({ rows: 5, updated: 1, unchanged: 4 });
+      expect(lines.join("\n")).toMatch(/tmdb_5000_movies\.csv: 5 rows — 0 imported, 1 updated, 4 unchanged, 0 skipped, 0 malformed — .* rows\/s\ntotal: 5 rows/);
+      expect(await redis.get(`catalog:gen:movie:${id}`)).toBe("1");
+      expect(await redis.get("catalog:gen:lists")).toBe("1");
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("reports throughput in rows/s over every file", async () => {

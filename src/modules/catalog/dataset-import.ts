@@ -8,6 +8,10 @@ import type pg from "pg";
 import type { FileReport } from "./dataset-batches.ts";
 import { importMovieLensMovies, importMovieLensRatings, readLinks } from "./dataset-movielens.ts";
 import { importTmdb5000 } from "./dataset-tmdb5000.ts";
+import type { Config } from "../../platform/config.ts";
+import { createLogger } from "../../platform/logger.ts";
+import { createRedis } from "../../platform/redis.ts";
+import { CatalogCache } from "./catalog-cache.ts";
 import { openImportPool } from "./import-sql.ts";
 
 export const DATASETS = ["tmdb-5000", "movielens"] as const;
@@ -20,6 +24,8 @@ export interface DatasetImportOptions {
   /** At most this many data rows per file. */
   readonly limit?: number;
   readonly onProgress?: (r: Readonly<FileReport>) => void;
+  /** Database ids of movies created or changed (the command invalidates their cache entries at the end). */
+  readonly onMoviesChanged?: (movieIds: string[]) => void;
 }
 
 export interface DatasetImportReport {
@@ -35,12 +41,14 @@ export async function importDatasets(pool: pg.Pool, opts: DatasetImportOptions):
   const started = performance.now();
   const files: FileReport[] = [];
   if (opts.datasets.includes("tmdb-5000")) {
-    files.push(await importTmdb5000(pool, { dir: path.join(opts.dataDir, "tmdb-5000"), limit: opts.limit, onProgress: opts.onProgress }));
+    files.push(
+      await importTmdb5000(pool, { dir: path.join(opts.dataDir, "tmdb-5000"), limit: opts.limit, onProgress: opts.onProgress, onChanged: opts.onMoviesChanged }),
+    );
   }
   if (opts.datasets.includes("movielens")) {
     const dir = path.join(opts.dataDir, "ml-latest-small");
     const links = await readLinks(dir);
-    files.push(await importMovieLensMovies(pool, { dir, links, limit: opts.limit, onProgress: opts.onProgress }));
+    files.push(await importMovieLensMovies(pool, { dir, links, limit: opts.limit, onProgress: opts.onProgress, onChanged: opts.onMoviesChanged }));
     files.push(await importMovieLensRatings(pool, { dir, links, limit: opts.limit, onProgress: opts.onProgress }));
   }
   const seconds = (performance.now() - started) / 1000;
@@ -102,14 +110,23 @@ export function formatReport(report: DatasetImportReport): string {
   return lines.join("\n");
 }
 
-/** The `import` role of src/main.ts. */
-export async function runImportCommand(databaseUrl: string, argv: readonly string[], out: (line: string) => void): Promise<DatasetImportReport> {
+/**
+ * The `import` role of src/main.ts. At the end, the catalogue cache drops the movies that changed and
+ * every cached list (if Redis is down, entries expire on their TTL: the import does not fail for it).
+ */
+export async function runImportCommand(
+  config: Pick<Config, "databaseUrl" | "redisUrl" | "redisPrefix">,
+  argv: readonly string[],
+  out: (line: string) => void,
+): Promise<DatasetImportReport> {
   const args = parseImportArgs(argv);
-  const pool = openImportPool(databaseUrl, 2);
+  const pool = openImportPool(config.databaseUrl, 2);
+  const changed = new Set<string>();
   try {
     let lastLine = 0;
     const report = await importDatasets(pool, {
       ...args,
+      onMoviesChanged: (ids) => ids.forEach((id) => changed.add(id)),
       onProgress(r) {
         const now = performance.now();
         if (now - lastLine < 1000) return; // a line a second is progress enough
@@ -118,8 +135,25 @@ export async function runImportCommand(databaseUrl: string, argv: readonly strin
       },
     });
     out(formatReport(report));
+    if (changed.size > 0) await invalidateCache(config, [...changed]);
     return report;
   } finally {
     await pool.end();
+  }
+}
+
+async function invalidateCache(config: Pick<Config, "redisUrl" | "redisPrefix">, movieIds: string[]): Promise<void> {
+  const redis = createRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}:`, name: "movierec-import" });
+  redis.on("error", () => {}); // reported by the cache as a failed invalidation
+  try {
+    await new Promise<void>((resolve) => {
+      if (redis.status === "ready") return resolve();
+      redis.once("ready", () => resolve());
+      setTimeout(resolve, 2000); // Redis down: the cache logs the failure and entries expire on their TTL
+    });
+    const cache = new CatalogCache({ redis, log: createLogger({ level: "warn", name: "movierec-import" }) });
+    for (let i = 0; i < movieIds.length; i += 1000) await cache.invalidateMovies(movieIds.slice(i, i + 1000));
+  } finally {
+    redis.disconnect();
   }
 }

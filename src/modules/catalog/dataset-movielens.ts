@@ -82,33 +82,34 @@ interface MlMovie {
   genreIds: number[];
 }
 
-async function applyMovies(client: SqlClient, movies: MlMovie[]) {
+async function applyMovies(client: SqlClient, movies: MlMovie[], onChanged?: (movieIds: string[]) => void) {
   const unique = [...new Map(movies.map((m) => [m.tmdbId, m])).values()];
   const genres = await upsertGenres(client, [...new Map(Object.values(GENRES).map((g) => [g.tmdbId, g])).values()]);
-  const inserted = await client.query<{ tmdb_id: number }>(
+  const inserted = await client.query<{ id: string; tmdb_id: number }>(
     `insert into movies (tmdb_id, title, original_title, original_language)
        select t, title, title, '' from unnest($1::int[], $2::text[]) as u(t, title)
-     on conflict (tmdb_id) do nothing returning tmdb_id`,
+     on conflict (tmdb_id) do nothing returning id, tmdb_id`,
     [unique.map((m) => m.tmdbId), unique.map((m) => clip(m.title, 200))],
   );
   // Fill a missing IMDb id unless another movie already has it (two MovieLens entries can share one).
-  const imdb = await client.query<{ tmdb_id: number }>(
+  const imdb = await client.query<{ id: string; tmdb_id: number }>(
     `update movies m set imdb_id = u.imdb, updated_at = now()
        from unnest($1::int[], $2::text[]) as u(t, imdb)
       where m.tmdb_id = u.t and m.imdb_id is null and u.imdb is not null
         and not exists (select 1 from movies o where o.imdb_id = u.imdb)
-      returning m.tmdb_id`,
+      returning m.id, m.tmdb_id`,
     [unique.map((m) => m.tmdbId), unique.map((m) => m.imdbId)],
   );
   // Genres only for movies that have none: TMDb's own genres, where present, are better than MovieLens'.
   const pairs = unique.flatMap((m) => [...new Set(m.genreIds)].map((g) => [m.tmdbId, genres.ids.get(g)] as const));
-  const withGenres = await client.query<{ tmdb_id: number }>(
+  const withGenres = await client.query<{ id: string; tmdb_id: number }>(
     `insert into movie_genres (movie_id, genre_id)
        select m.id, u.g from unnest($1::int[], $2::bigint[]) as u(t, g) join movies m on m.tmdb_id = u.t
         where not exists (select 1 from movie_genres x where x.movie_id = m.id)
-     on conflict do nothing returning (select tmdb_id from movies where id = movie_id)`,
+     on conflict do nothing returning movie_id as id, (select tmdb_id from movies where id = movie_id)`,
     [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
   );
+  onChanged?.([...new Set([...inserted.rows, ...imdb.rows, ...withGenres.rows].map((r) => String(r.id)))]);
   const isNew = new Set(inserted.rows.map((r) => r.tmdb_id));
   const changed = new Set([...imdb.rows, ...withGenres.rows].map((r) => r.tmdb_id).filter((t) => !isNew.has(t)));
   return { imported: isNew.size, updated: changed.size, unchanged: unique.length - isNew.size - changed.size };
@@ -117,7 +118,10 @@ async function applyMovies(client: SqlClient, movies: MlMovie[]) {
 type Progress = (r: Readonly<FileReport>) => void;
 
 /** Imports `movies.csv`: movies missing from the catalogue, IMDb ids, genres where there are none. */
-export async function importMovieLensMovies(pool: pg.Pool, opts: { dir: string; links: Links; limit?: number; batchSize?: number; onProgress?: Progress }) {
+export async function importMovieLensMovies(
+  pool: pg.Pool,
+  opts: { dir: string; links: Links; limit?: number; batchSize?: number; onProgress?: Progress; onChanged?: (movieIds: string[]) => void },
+) {
   return importCsvInBatches<MlMovie>(pool, {
     path: path.join(opts.dir, "movies.csv"),
     columns: ["movieId", "title", "genres"],
@@ -130,7 +134,7 @@ export async function importMovieLensMovies(pool: pg.Pool, opts: { dir: string; 
       const genreIds = (row.genres ?? "").split("|").flatMap((g) => (GENRES[g.trim()] ? [GENRES[g.trim()]!.tmdbId] : []));
       return { item: { tmdbId, imdbId: opts.links.imdb.get(ml) ?? null, title, genreIds } };
     },
-    apply: applyMovies,
+    apply: (client, movies) => applyMovies(client, movies, opts.onChanged),
     batchSize: opts.batchSize ?? 2000,
     limit: opts.limit,
     onProgress: opts.onProgress,

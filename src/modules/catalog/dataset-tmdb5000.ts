@@ -58,7 +58,14 @@ export function parseTmdb5000Row(row: Readonly<Record<string, string>>): Parsed<
 /** Imports `tmdb_5000_movies.csv` from `dir`; idempotent (a second run reports every row unchanged). */
 export async function importTmdb5000(
   pool: pg.Pool,
-  opts: { dir: string; limit?: number; batchSize?: number; onProgress?: (r: Readonly<FileReport>) => void },
+  opts: {
+    dir: string;
+    limit?: number;
+    batchSize?: number;
+    onProgress?: (r: Readonly<FileReport>) => void;
+    /** Database ids of new or changed movies (for cache invalidation after the import). */
+    onChanged?: (movieIds: string[]) => void;
+  },
 ): Promise<FileReport> {
   return importCsvInBatches(pool, {
     path: path.join(opts.dir, TMDB5000_FILE),
@@ -66,6 +73,7 @@ export async function importTmdb5000(
     parse: parseTmdb5000Row,
     async apply(client, movies) {
       const r = await saveMovies(client, movies);
+      opts.onChanged?.([...r.imported, ...r.updated].map((t) => r.ids.get(t)!));
       return { imported: r.imported.length, updated: r.updated.length, unchanged: r.unchanged.length };
     },
     batchSize: opts.batchSize ?? 500,
