@@ -9,15 +9,18 @@ export const uniq = () => randomBytes(5).toString("hex");
 
 export type NotificationModule = ReturnType<typeof createNotificationModule>;
 
-/** A stored, active template of `type` with a unique name. */
-export async function makeTemplate(m: NotificationModule, type: TemplateType, parts: { subject?: string; html?: string; text: string }) {
+/**
+ * A stored template of `type` with a unique name, inactive unless asked: tests share the database, and the digest
+ * scheduler and alerts pick "the active template of a type", which must be the one their own test made.
+ */
+export async function makeTemplate(m: NotificationModule, type: TemplateType, parts: { subject?: string; html?: string; text: string; active?: boolean }) {
   return m.templates.create({
     name: `${type}-${uniq()}`,
     templateType: type,
     subject: parts.subject ?? "",
     htmlContent: parts.html ?? "",
     textContent: parts.text,
-    isActive: true,
+    isActive: parts.active ?? false,
   });
 }
 

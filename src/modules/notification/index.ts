@@ -8,7 +8,9 @@ import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Queues } from "../../platform/queues.ts";
+import { createAlerts } from "./alerts.ts";
 import { createDelivery } from "./delivery.ts";
+import { createDigests } from "./digests.ts";
 import { createDevices } from "./devices.ts";
 import { createEmailSender, type EmailSender } from "./email-sender.ts";
 import { createHistory } from "./history.ts";
@@ -21,6 +23,7 @@ import { createTemplates } from "./templates.ts";
 import { createTrackingLinks, createTrackingRoute, type HttpRoute } from "./tracking.ts";
 
 export type { QueueRequest, QueueResult, RequestKind } from "./outbox.ts";
+export type { AlertKind, AlertMovie } from "./alerts.ts";
 export type { HttpRoute } from "./tracking.ts";
 
 export interface NotificationModuleDeps {
@@ -56,6 +59,10 @@ export function createNotificationModule(deps: NotificationModuleDeps) {
     leaseMs: cfg.leaseMs,
     sweepGraceMs: Math.max(cfg.sweepIntervalMs, 1000),
   });
+  const movieUrl = (id: string) => `${cfg.publicBaseUrl}/movies/${id}`;
+  const digests = createDigests({ orm: deps.orm, redis: deps.redis, log: deps.log, outbox, templates, movieUrl, tickMs: cfg.digestTickMs });
+  // A recommendation is alert-worthy from this score up (scores are 0–1).
+  const alerts = createAlerts({ outbox, templates, movieUrl, minScore: 0.8 });
   const rpc = createNotificationRpc({ preferences, devices, templates, history, outbox });
   const trackingRoute = createTrackingRoute({ orm: deps.orm, secret: cfg.trackingSecret, log: deps.log });
   return {
@@ -63,12 +70,15 @@ export function createNotificationModule(deps: NotificationModuleDeps) {
     trackingRoute,
     outbox,
     delivery,
+    digests,
+    /** Recommendation, trending and new-release alerts (for the recommendation and catalogue modules). */
+    alerts,
     templates,
     preferences,
     devices,
     links,
     /** Processors of the `delivery` queue. */
-    processors: createNotificationProcessors({ delivery }),
+    processors: createNotificationProcessors({ delivery, digestTick: (now) => digests.tick(now) }),
     /** Registers the repeating sweep and digest jobs (call once per worker process). */
     schedule: () => scheduleNotificationJobs(deps.queues.delivery as never, { sweepIntervalMs: cfg.sweepIntervalMs, digestTickMs: cfg.digestTickMs }),
     close: () => lazyEmail.close(),

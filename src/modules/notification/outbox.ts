@@ -106,8 +106,16 @@ export function createOutbox(deps: OutboxDeps) {
           [userId],
         )) alertCounts.set(`${userId}:${c.channel}`, Number(c.n));
       }
+      // A repeated alert is a duplicate, not one more alert: known keys skip the limit (and are answered below).
+      const known = new Set<string>();
+      const alertKeys = requests.filter((r) => ALERT_KINDS.has(r.kind)).map((r) => r.idempotencyKey);
+      if (alertKeys.length > 0) {
+        for (const k of await tx.execute<Row[]>("select idempotency_key from notification_requests where idempotency_key = any(?::text[])", [`{${alertKeys.map((k) => JSON.stringify(k)).join(",")}}`])) {
+          known.add(k.idempotency_key as string);
+        }
+      }
       const accepted = requests.filter((r) => {
-        if (!ALERT_KINDS.has(r.kind)) return true;
+        if (!ALERT_KINDS.has(r.kind) || known.has(r.idempotencyKey)) return true;
         const k = `${r.userId}:${channelOf(r.template.templateType)}`;
         const n = alertCounts.get(k) ?? 0;
         if (n >= deps.alertsPerDay) {
@@ -185,7 +193,7 @@ export function createOutbox(deps: OutboxDeps) {
     const msg = renderTemplate({ subject: r.template.subject, html: r.template.htmlContent, text: r.template.textContent }, data);
     const base = {
       user_id: r.userId,
-      template_id: r.template.id,
+      template_id: r.template.id || null, // built-in templates have no row
       subject: msg.subject,
       content: msg.text,
       request_key: r.idempotencyKey,
