@@ -13,6 +13,7 @@ import { buildProcessors } from "./worker/processors.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "./server/impls.ts";
 import { createServerMetrics } from "./server/metrics-endpoint.ts";
+import { createRecommendationModule } from "./modules/recommendation/index.ts";
 import { aggregateDay, daysBetween, nativePool, scheduleAnalyticsJobs, utcDay } from "./modules/analytics/index.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
@@ -32,6 +33,7 @@ const ROLES: Record<string, Role> = {
     const deps = await openAppDeps(config, log);
     const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: buildProcessors(deps) });
     await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep (upserted schedulers)
+    await createRecommendationModule(deps).schedule(); // nightly training with evaluation (REC_TRAIN_CRON; one scheduler id)
     return async () => {
       await workers.close();
       await closeAppDeps(deps);

@@ -29,7 +29,25 @@ export interface Config {
   readonly notification: NotificationConfig;
   /** Activity ingestion, RPC metrics and log retention (issue 7). */
   readonly analytics: AnalyticsConfig;
+  /** Recommendation engine: list sizes, rescoring debounce, model size and the training schedule (issue 5). */
+  readonly recommendation: RecommendationConfig;
 }
+
+/** Recommendation engine settings. */
+export interface RecommendationConfig {
+  /** Rows kept per user and algorithm in `user_recommendations` (REC_TOP_N). */
+  readonly topN: number;
+  /** How long a user's rescoring waits for more interactions before it runs (REC_RESCORE_DEBOUNCE_MS). */
+  readonly rescoreDebounceMs: number;
+  /** Items in the dense EASE model (n² weights: 2,500 → 25 MB, training time grows with n³) (REC_MAX_ITEMS). */
+  readonly maxItems: number;
+  /** Cron pattern (5 fields, UTC) of the scheduled training; empty when REC_TRAIN_CRON=off. */
+  readonly trainCron: string;
+}
+
+/** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
+const CRON = /^(\S+\s+){4}\S+$/;
+const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
 /** Analytics: whose forwarded headers are believed, how long activity logs are kept, how often RPC metrics are written. */
 export interface AnalyticsConfig {
@@ -159,7 +177,18 @@ export function loadConfig(env: Env = process.env): Config {
       archiveMode: oneOf("ANALYTICS_ARCHIVE_MODE", ["archive", "drop"] as const, "archive"),
       metricsFlushMs: int("METRICS_FLUSH_INTERVAL_MS", 10_000, 100, 3_600_000),
     },
+    recommendation: {
+      topN: int("REC_TOP_N", 100, 1, 1000),
+      rescoreDebounceMs: int("REC_RESCORE_DEBOUNCE_MS", 2000, 0, 600_000),
+      maxItems: int("REC_MAX_ITEMS", 2500, 10, 20_000),
+      // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
+      trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
+    },
   };
+  const cron = config.recommendation.trainCron;
+  if (cron !== "" && !(CRON.test(cron) && cron.split(/\s+/).every((f) => CRON_FIELD.test(f)))) {
+    problems.push(`REC_TRAIN_CRON=${JSON.stringify(cron)} must be five cron fields (minute hour day month weekday), or "off"`);
+  }
   for (const entry of config.analytics.trustedProxies) {
     const [addr, bits, ...rest] = entry.split("/");
     const family = isIP(addr ?? "");

@@ -19,6 +19,21 @@ describe("configuration", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("reads the recommendation settings, validates them and lets the training schedule be turned off", () => {
+    expect(loadConfig({}).recommendation).toEqual({ topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, trainCron: "30 2 * * *" });
+    const c = loadConfig({ REC_TOP_N: "50", REC_RESCORE_DEBOUNCE_MS: "0", REC_MAX_ITEMS: "4000", REC_TRAIN_CRON: "0 */6 * * 1-5" });
+    expect(c.recommendation).toEqual({ topN: 50, rescoreDebounceMs: 0, maxItems: 4000, trainCron: "0 */6 * * 1-5" });
+    expect(loadConfig({ REC_TRAIN_CRON: "off" }).recommendation.trainCron).toBe("");
+    const err = (() => {
+      try {
+        loadConfig({ REC_TOP_N: "0", REC_MAX_ITEMS: "many", REC_TRAIN_CRON: "every night" });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err?.problems.map((p) => p.split("=")[0])).toEqual(["REC_TOP_N", "REC_MAX_ITEMS", "REC_TRAIN_CRON"]);
+  });
+
   it("reports every bad value, one line each", () => {
     let error: unknown;
     try {

@@ -1,21 +1,41 @@
 /** What other modules and the server/worker may use of the recommendation module. */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
+import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Queues } from "../../platform/queues.ts";
 import { ModelStore } from "./model-store.ts";
 import { createRecommendationRpc } from "./recommendation.rpc.ts";
 import { createRecommendationService, DEFAULT_OPTIONS, type RecommendationOptions } from "./recommendation-service.ts";
 import { createScoringProcessors } from "./recommendation.jobs.ts";
+import { scheduleTraining } from "./rescore-queue.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
+export { TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
 
-/** Builds the module (service, RPC handlers, scoring processors) from the shared dependencies. */
-export function createRecommendationModule(deps: { orm: MikroORM; redis: Redis; queues: Queues; log: Logger }, options: Partial<RecommendationOptions> = {}) {
-  const opts = { ...DEFAULT_OPTIONS, ...options };
+/**
+ * Builds the module (service, RPC handlers, scoring processors, training schedule) from the shared dependencies.
+ * Options come from `config.recommendation` (REC_* variables) when given, then from `options`.
+ */
+export function createRecommendationModule(
+  deps: { orm: MikroORM; redis: Redis; queues: Queues; log: Logger; config?: Pick<Config, "recommendation"> },
+  options: Partial<RecommendationOptions> = {},
+) {
+  const rc = deps.config?.recommendation;
+  const fromConfig: Partial<RecommendationOptions> = rc ? { topN: rc.topN, rescoreDebounceMs: rc.rescoreDebounceMs, maxItems: rc.maxItems } : {};
+  const opts = { ...DEFAULT_OPTIONS, ...fromConfig, ...options };
+  const trainCron = rc?.trainCron ?? "";
   const store = new ModelStore(deps.redis);
   const base = { orm: deps.orm, redis: deps.redis, scoringQueue: deps.queues.scoring, store, options: opts };
   const service = createRecommendationService({ ...base, log: deps.log });
-  return { service, store, rpc: createRecommendationRpc(service), processors: createScoringProcessors(base) };
+  return {
+    service,
+    store,
+    options: opts,
+    rpc: createRecommendationRpc(service),
+    processors: createScoringProcessors(base),
+    /** Registers the scheduled training (REC_TRAIN_CRON, with evaluation) under a fixed scheduler id; call in the worker role. */
+    schedule: () => scheduleTraining(deps.queues.scoring, trainCron),
+  };
 }

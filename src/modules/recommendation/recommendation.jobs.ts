@@ -7,7 +7,8 @@ import type { Redis } from "ioredis";
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
 import type { Logger } from "../../platform/logger.ts";
 import type { ModelStore } from "./model-store.ts";
-import { JOBS, type RescorePayload } from "./rescore-queue.ts";
+import { JOBS, type RescorePayload, type TrainPayload } from "./rescore-queue.ts";
+import { evaluateTrainingData } from "../../eval/training-evaluation.ts";
 import { rescoreUser, scoreAllUsers, trainAndPublish } from "./scoring.ts";
 import type { RecommendationOptions } from "./recommendation-service.ts";
 
@@ -19,7 +20,8 @@ export function createScoringProcessors(deps: { orm: MikroORM; redis: Redis; sto
     async [JOBS.train](job, log) {
       await deps.store.setTraining({ state: "running", jobId: job.id ?? "", lastError: "" });
       try {
-        const { meta } = await trainAndPublish(deps.orm, deps.store, opts);
+        const { evaluate } = (job.data ?? {}) as TrainPayload;
+        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, ...(evaluate ? { evaluate: (data, train) => evaluateTrainingData(data, train) } : {}) });
         await deps.store.setTraining({ state: "idle" });
         log.info({ meta }, "model published");
         // Enqueued after the model is stored: the batch scores with it.

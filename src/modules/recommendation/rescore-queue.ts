@@ -11,6 +11,23 @@ export interface RescorePayload {
   userId: string;
 }
 
+/** A training run: `evaluate` also runs the offline evaluation on a temporal split of the same data. */
+export interface TrainPayload {
+  evaluate?: boolean;
+}
+
+/** The nightly training's job scheduler: a fixed id, so every worker upserting it at start-up leaves one schedule. */
+export const TRAIN_SCHEDULER_ID = "recommendation-nightly-train";
+
+/** Registers (or replaces) the scheduled training, or removes it when `cron` is empty. */
+export async function scheduleTraining(queue: Queue, cron: string): Promise<void> {
+  if (cron === "") {
+    await queue.removeJobScheduler(TRAIN_SCHEDULER_ID);
+    return;
+  }
+  await queue.upsertJobScheduler(TRAIN_SCHEDULER_ID, { pattern: cron, tz: "UTC" }, { name: JOBS.train, data: { evaluate: true } satisfies TrainPayload });
+}
+
 /** Debounced rescoring of one user; false when one is already waiting. */
 export async function enqueueRescore(queue: Queue, userId: string, debounceMs: number): Promise<boolean> {
   const jobId = `rescore-${userId}`;
@@ -34,6 +51,6 @@ export async function enqueueTraining(queue: Queue, key: string, evaluate: boole
   const jobId = `train-${key.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   const existing = await queue.getJob(jobId);
   if (existing) return { jobId, enqueued: false };
-  await queue.add(JOBS.train, { evaluate }, { jobId, removeOnComplete: 100, removeOnFail: 100 });
+  await queue.add(JOBS.train, { evaluate } satisfies TrainPayload, { jobId, removeOnComplete: 100, removeOnFail: 100 });
   return { jobId, enqueued: true };
 }

@@ -7,7 +7,7 @@
  */
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
+import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type AlgorithmName, type TrainingData, type TrainOptions } from "./algorithms/recommender.ts";
 import { topK } from "./algorithms/top-k.ts";
 import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
 import type { ModelStore } from "./model-store.ts";
@@ -28,7 +28,7 @@ export const SCORE_BATCH = 200;
 export async function trainAndPublish(
   orm: MikroORM,
   store: ModelStore,
-  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluation?: Pick<ModelMeta, "evaluation" | "evaluatedAt"> },
+  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: (data: TrainingData, train: Partial<TrainOptions>) => { figures: Record<string, number>; evaluatedAt: string } },
   now = new Date(),
 ) {
   const em = orm.em.fork();
@@ -36,16 +36,20 @@ export async function trainAndPublish(
   const catalogue = await loadCatalogue(em);
   const data = await loadTrainingData(em, catalogue, now);
   const loadSeconds = (performance.now() - started) / 1000;
-  const model = trainRecommender(data, { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train });
+  const trainOpts = { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train };
+  const model = trainRecommender(data, trainOpts);
+  const fitted = performance.now();
+  // Before publishing, so the published model carries its own figures.
+  const evaluation = opts.evaluate?.(data, trainOpts);
   const meta: ModelMeta = {
     version: `v${now.getTime()}`,
     trainedAt: now.toISOString(),
     userCount: data.users,
     movieCount: data.items,
     interactionCount: data.interactionCount,
-    trainSeconds: (performance.now() - started) / 1000,
-    evaluation: opts.evaluation?.evaluation ?? {},
-    ...(opts.evaluation?.evaluatedAt ? { evaluatedAt: opts.evaluation.evaluatedAt } : {}),
+    trainSeconds: (fitted - started) / 1000,
+    evaluation: evaluation?.figures ?? {},
+    ...(evaluation ? { evaluatedAt: evaluation.evaluatedAt } : {}),
   };
   await store.publish({ meta, movieIds: catalogue.movieIds, model });
   return { meta, userIds: data.userIds, loadSeconds, data };
