@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer as createNetServer } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -304,7 +304,8 @@ async function main(): Promise<void> {
   };
   const calls = Number(env.BENCH_CALLS ?? 4000);
   const concurrency = Number(env.BENCH_CONCURRENCY ?? 32);
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}`);
+  // The load average says how much of the machine the figures had (other processes share the cores).
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   const infra = await ensureInfrastructure({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, dataDir: path.resolve(".data/bench") });
   const suffix = randomBytes(4).toString("hex");
   const dbName = `movierec_bench_catalog_${suffix}`;
@@ -334,7 +335,7 @@ async function main(): Promise<void> {
     });
     try {
       const client = createClient(CatalogService, createGrpcTransport({ baseUrl: server.baseUrl }));
-      console.log(`\ngRPC on loopback, ${concurrency} concurrent callers, ${calls} calls each:`);
+      console.log(`\ngRPC on loopback, ${concurrency} concurrent callers, ${calls} calls each (load average ${loadavg()[0]!.toFixed(1)}):`);
       const id = (i: number) => String(1 + ((i * 7919) % sizes.movies));
       report("GetMovie uncached (distinct ids, cache miss)", await load(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
       report("GetMovie cached (same ids again)", await load(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
