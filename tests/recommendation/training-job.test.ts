@@ -114,3 +114,25 @@ describe("training job", () => {
     expect(back[0].n).toBe("0");
   });
 });
+
+describe("similar movies", () => {
+  it("come from the trained model (co-liked first, content for the rest), and from SQL for a movie the model does not know", async () => {
+    const { movies } = await seedTaste();
+    const mod = createRecommendationModule({ orm, redis, queues, log }, { topN: 5, maxItems: 300 });
+    await mod.processors.train((await queues.scoring.getJob((await mod.service.startTraining(`similar-${Date.now()}`, false)).jobId))!, log);
+    const similar = await mod.service.getSimilar(movies[0], 5);
+    expect(similar.map((s) => s.movie.id)).not.toContain(movies[0]);
+    // The five other movies of the genre are liked by the same users: they come first, explained as such.
+    expect(new Set(similar.map((s) => s.movie.id))).toEqual(new Set(movies.slice(1)));
+    expect(similar[0].score).toBe(1);
+    expect(similar[0].reason).toBe("People who liked this also liked it");
+
+    const fresh = await seedMovie(orm);
+    const liker = await seedUser(orm);
+    await recordInteraction(orm.em, { userId: liker, movieId: fresh, type: "like" });
+    await recordInteraction(orm.em, { userId: liker, movieId: movies[0], type: "like" });
+    const fallback = await mod.service.getSimilar(fresh, 5);
+    expect(fallback[0].movie.id).toBe(movies[0]);
+    expect(fallback[0].reason).toBe("1 person who watched this also watched it");
+  });
+});

@@ -119,3 +119,12 @@ export function decodeModel(buf: Buffer): StoredModel {
   };
   return { meta: h.meta, movieIds: h.movieIds, model };
 }
+
+const indexCache = new WeakMap<StoredModel, Map<string, number>>();
+
+/** Movie id → dense item index of a model, built once per decoded model. */
+export function itemIndexOf(stored: StoredModel): Map<string, number> {
+  let m = indexCache.get(stored);
+  if (!m) indexCache.set(stored, (m = new Map(stored.movieIds.map((id, i) => [id, i]))));
+  return m;
+}

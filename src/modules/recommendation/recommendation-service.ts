@@ -62,7 +62,7 @@ export function createRecommendationService(deps: RecommendationDeps) {
       return { ...page, movies: await movieSummaries(em(), [...new Set(page.rows.map((r) => r.movieId))]) };
     },
     getRecommendations: (userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) => getRecommendations(em(), deps.redis, userId, opts),
-    getSimilar: (movieId: string, limit: number) => getSimilar(em(), deps.redis, movieId, limit),
+    getSimilar: (movieId: string, limit: number) => getSimilar(em(), deps.redis, deps.store, movieId, limit),
     getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(em(), deps.redis, opts),
     /** Marks one of the user's recommendations clicked; the first click's time stays. */
     async recordClick(userId: string, recommendationId: string): Promise<Date> {

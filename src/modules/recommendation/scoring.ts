@@ -11,7 +11,7 @@ import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type A
 import { topK } from "./algorithms/top-k.ts";
 import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
 import type { ModelStore } from "./model-store.ts";
-import type { ModelMeta, StoredModel } from "./model-artefact.ts";
+import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { pgArray } from "./pg-array.ts";
 import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
@@ -162,12 +162,7 @@ export async function scoreAllUsers(orm: MikroORM, redis: Redis, stored: StoredM
   return { users, rows };
 }
 
-const indexCache = new WeakMap<StoredModel, Map<string, number>>();
-function indexOf(stored: StoredModel): Map<string, number> {
-  let m = indexCache.get(stored);
-  if (!m) indexCache.set(stored, (m = new Map(stored.movieIds.map((id, i) => [id, i]))));
-  return m;
-}
+const indexOf = itemIndexOf;
 
 async function titlesOf(em: EntityManager, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
   const ids = Array.from(items, (i) => stored.movieIds[i]);

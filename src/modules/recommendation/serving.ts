@@ -10,6 +10,9 @@ import type { AlgorithmName } from "./algorithms/recommender.ts";
 import { SEEN_TYPES } from "./interaction-weights.ts";
 import { movieSummaries, type MovieSummaryRow } from "./movie-summaries.ts";
 import { readReasons } from "./reasons.ts";
+import type { ModelStore } from "./model-store.ts";
+import { itemIndexOf } from "./model-artefact.ts";
+import { similarItems } from "./similar-movies.ts";
 import { listKey } from "./serving-cache.ts";
 
 export interface ServedItem {
@@ -124,13 +127,29 @@ export async function getTrending(em: EntityManager, redis: Redis, opts: { windo
   return list.slice(0, opts.limit);
 }
 
-/** Movies that the same people interacted with, then movies sharing genres; never the movie itself. */
-export async function getSimilar(em: EntityManager, redis: Redis, movieId: string, limit: number) {
-  const key = `rec:similar:${movieId}`;
+/**
+ * Similar movies, never the movie itself: from the trained model when one is published and knows the movie (kNN
+ * blended with content), else from SQL (movies the same people interacted with, then movies sharing genres).
+ */
+export async function getSimilar(em: EntityManager, redis: Redis, store: ModelStore, movieId: string, limit: number) {
+  const stored = await store.current().catch(() => null);
+  const item = stored ? (itemIndexOf(stored).get(movieId) ?? -1) : -1;
+  const key = `rec:similar:${stored && item >= 0 ? stored.meta.version : "sql"}:${movieId}`;
   const cached = await redis.get(key).catch(() => null);
   let list: { movie: MovieSummaryRow; score: number; reason: string }[];
   if (cached) {
     list = JSON.parse(cached) as typeof list;
+  } else if (stored && item >= 0) {
+    const exists = await em.execute("select 1 from movies where id = ?::bigint and is_active", [movieId]);
+    if (exists.length === 0) throw new NotFoundError("movie", movieId);
+    const similar = similarItems(stored.model, item, 100);
+    const movies = await movieSummaries(em, similar.map((s) => stored.movieIds[s.item]));
+    list = similar.flatMap((s) => {
+      const movie = movies.get(stored.movieIds[s.item]);
+      const reason = s.basis === "together" ? "People who liked this also liked it" : "Similar genres, cast or story";
+      return movie ? [{ movie, score: Math.min(1, s.score), reason }] : [];
+    });
+    await redis.set(key, JSON.stringify(list), "EX", 600).catch(() => undefined);
   } else {
     const exists = await em.execute("select 1 from movies where id = ?::bigint and is_active", [movieId]);
     if (exists.length === 0) throw new NotFoundError("movie", movieId);
