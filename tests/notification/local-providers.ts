@@ -71,6 +71,8 @@ export async function startLocalSmtp(): Promise<LocalSmtp> {
       });
     },
   });
+  // A client that dies mid-message (the crash test SIGKILLs one) resets its connection: expected, not a failure.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.port = (server.server.address() as AddressInfo).port;
   state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
