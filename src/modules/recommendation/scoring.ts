@@ -145,20 +145,32 @@ export async function scorableUsers(orm: MikroORM, after: string, limit: number)
   return rows.map((r) => r.id);
 }
 
-/** Scores every scorable user after `after`, batch by batch; `onBatch` sees the last id done (for resuming). */
-export async function scoreAllUsers(orm: MikroORM, redis: Redis, stored: StoredModel, opts: ScoringOptions, progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void> } = {}) {
+/** Scores every scorable user after `after`, batch by batch; `onBatch` sees the last id done (for resuming after it). */
+export async function scoreAllUsers(
+  orm: MikroORM,
+  redis: Redis,
+  stored: StoredModel,
+  opts: ScoringOptions,
+  progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number } = {},
+) {
   let after = progress.after ?? "0";
   let users = 0;
   let rows = 0;
   const now = new Date();
+  // Two batches in flight by default: one computes in JS while the other's writes run in PostgreSQL.
+  const parallel = progress.parallel ?? 2;
   for (;;) {
-    const batch = await scorableUsers(orm, after, SCORE_BATCH);
+    const batch = await scorableUsers(orm, after, SCORE_BATCH * parallel);
     if (batch.length === 0) break;
-    rows += await scoreUsers(orm, redis, stored, batch, opts, now);
+    const parts = Array.from({ length: Math.ceil(batch.length / SCORE_BATCH) }, (_, k) => batch.slice(k * SCORE_BATCH, (k + 1) * SCORE_BATCH));
+    for (const written of await Promise.all(parts.map((part) => scoreUsers(orm, redis, stored, part, opts, now)))) rows += written;
     users += batch.length;
     after = batch[batch.length - 1];
     await progress.onBatch?.(after, users);
   }
+  // The table was just rewritten: fresh statistics now, or the planner keeps the empty table's and serves a user's
+  // list through a bitmap scan of every row of the run (measured: 435 ms instead of 2 ms at 100,000 users).
+  if (users > 0) await orm.em.fork().execute("analyze user_recommendations");
   return { users, rows };
 }
 
