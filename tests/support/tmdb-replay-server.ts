@@ -10,9 +10,10 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { defaultDataDir } from "../../src/modules/catalog/dataset-import.ts";
 
-/** shared/data/tmdb-api beside the repository. */
-export const TMDB_API_DIR = path.resolve(import.meta.dirname, "../../../shared/data/tmdb-api");
+/** shared/data/tmdb-api: beside the repository, or the workplace's copy (see defaultDataDir). */
+export const TMDB_API_DIR = path.join(defaultDataDir(), "tmdb-api");
 
 /** Recorded responses by path (without /3). The list recordings are page 1 only. */
 const ROUTES: Record<string, string> = {

@@ -3,6 +3,7 @@
  * the catalogue (TMDb 5000 first, so MovieLens finds the rich rows and only adds what is missing). Idempotent:
  * a second run reports every row unchanged. Prints progress and the throughput in rows/s.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import type { FileReport } from "./dataset-batches.ts";
@@ -69,9 +70,13 @@ export async function measureImportThroughput(databaseUrl: string, dataDir: stri
   }
 }
 
-/** `../shared/data` beside the repository (this file is `src/modules/catalog/…`). */
+/**
+ * `../shared/data` beside the repository (this file is `src/modules/catalog/…`); a checkout that does
+ * not sit next to `shared/` (a clone in /tmp, say) falls back to the workplace's `/work/shared/data`.
+ */
 export function defaultDataDir(): string {
-  return path.resolve(import.meta.dirname, "../../../../shared/data");
+  const candidates = [path.resolve(import.meta.dirname, "../../../../shared/data"), "/work/shared/data"];
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
 }
 
 /** Parses the command's arguments; throws with a usage line when they make no sense. */
