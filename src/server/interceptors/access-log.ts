@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../../platform/logger.ts";
 import { requestIdKey, requestLoggerKey } from "../context.ts";
+import { observeCallEnd } from "./call-end.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -26,30 +27,12 @@ export function accessLogInterceptor(log: Logger): Interceptor {
       else reqLog.info(line, "rpc");
     };
     try {
-      const res = await next(req);
+      const res = await observeCallEnd(next(req), done);
       res.header.set("x-request-id", requestId);
-      if (!res.stream) {
-        done(0);
-        return res;
-      }
-      // Streaming responses finish when the iterable ends: log then.
-      const inner = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* inner;
-            done(0);
-          } catch (e) {
-            done(ConnectError.from(e).code);
-            throw e;
-          }
-        })(),
-      };
+      return res;
     } catch (e) {
       const err = ConnectError.from(e);
       err.metadata.set("x-request-id", requestId);
-      done(err.code);
       throw err;
     }
   };

@@ -1,4 +1,5 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, type Interceptor } from "@connectrpc/connect";
+import { observeCallEnd } from "./call-end.ts";
 
 /** Receives every finished call: `/package.Service/Method`, the code in snake case ("ok", "not_found"), seconds. */
 export type RpcObserver = (method: string, code: string, seconds: number) => void;
@@ -26,28 +27,6 @@ export function metricsInterceptor(observe: RpcObserver): Interceptor {
         // metrics never fail a call
       }
     };
-    try {
-      const res = await next(req);
-      if (!res.stream) {
-        done(0);
-        return res;
-      }
-      const inner = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* inner;
-            done(0);
-          } catch (e) {
-            done(ConnectError.from(e).code);
-            throw e;
-          }
-        })(),
-      };
-    } catch (e) {
-      done(ConnectError.from(e).code);
-      throw e;
-    }
+    return observeCallEnd(next(req), done);
   };
 }
