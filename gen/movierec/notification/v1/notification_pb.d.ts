@@ -392,6 +392,13 @@ export declare type DeliveryStats = Message<"movierec.notification.v1.DeliverySt
    * @generated from field: int32 total = 9;
    */
   total: number;
+
+  /**
+   * The UTC day "YYYY-MM-DD" of a per-day row (GetDeliveryStatsResponse.daily); empty for whole-range rows.
+   *
+   * @generated from field: string date = 10;
+   */
+  date: string;
 };
 
 /**
@@ -399,6 +406,62 @@ export declare type DeliveryStats = Message<"movierec.notification.v1.DeliverySt
  * Use `create(DeliveryStatsSchema)` to create a new message.
  */
 export declare const DeliveryStatsSchema: GenMessage<DeliveryStats>;
+
+/**
+ * Selects the recipients of a SendNotification to many users. Every condition that is set must hold; users whose
+ * account is deactivated never receive anything.
+ *
+ * @generated from message movierec.notification.v1.RecipientFilter
+ */
+export declare type RecipientFilter = Message<"movierec.notification.v1.RecipientFilter"> & {
+  /**
+   * Only users who signed in within this many days; 0 for any.
+   *
+   * @generated from field: int32 active_within_days = 1;
+   */
+  activeWithinDays: number;
+
+  /**
+   * Only premium (true) or only non-premium (false) users; unset for both.
+   *
+   * @generated from field: optional bool premium = 2;
+   */
+  premium?: boolean | undefined;
+
+  /**
+   * Only users with at least one of these favourite genres (decimal ids); empty for any.
+   *
+   * @generated from field: repeated string favorite_genre_ids = 3;
+   */
+  favoriteGenreIds: string[];
+
+  /**
+   * Only users who joined at or after this instant.
+   *
+   * @generated from field: google.protobuf.Timestamp joined_after = 4;
+   */
+  joinedAfter?: Timestamp | undefined;
+
+  /**
+   * Only users who joined before this instant.
+   *
+   * @generated from field: google.protobuf.Timestamp joined_before = 5;
+   */
+  joinedBefore?: Timestamp | undefined;
+
+  /**
+   * Only users with all of these preference switches on (NotificationPreferences field names).
+   *
+   * @generated from field: repeated string preferences_on = 6;
+   */
+  preferencesOn: string[];
+};
+
+/**
+ * Describes the message movierec.notification.v1.RecipientFilter.
+ * Use `create(RecipientFilterSchema)` to create a new message.
+ */
+export declare const RecipientFilterSchema: GenMessage<RecipientFilter>;
 
 /**
  * The channel a notification goes through.

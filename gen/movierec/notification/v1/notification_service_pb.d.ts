@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
-import type { DeliveryStats, Device, DeviceType, Notification, NotificationPreferences, NotificationStatus, NotificationType, Template, TemplateType } from "./notification_pb.js";
+import type { DeliveryStats, Device, DeviceType, Notification, NotificationPreferences, NotificationStatus, NotificationType, RecipientFilter, Template, TemplateType } from "./notification_pb.js";
 import type { FieldMask } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -571,7 +571,7 @@ export declare const PreviewTemplateResponseSchema: GenMessage<PreviewTemplateRe
  */
 export declare type SendNotificationRequest = Message<"movierec.notification.v1.SendNotificationRequest"> & {
   /**
-   * Decimal database id of the recipient.
+   * Decimal database id of the one recipient; empty when filter is set.
    *
    * @generated from field: string user_id = 1;
    */
@@ -618,6 +618,15 @@ export declare type SendNotificationRequest = Message<"movierec.notification.v1.
    * @generated from field: bool ignore_preferences = 6;
    */
   ignorePreferences: boolean;
+
+  /**
+   * Sends to every user the filter matches instead of user_id, in batches through the same outbox. The key then
+   * holds per user: a retry queues only for users not reached before. Refused (FAILED_PRECONDITION) when more
+   * users match than the server's cap.
+   *
+   * @generated from field: movierec.notification.v1.RecipientFilter filter = 7;
+   */
+  filter?: RecipientFilter | undefined;
 };
 
 /**
@@ -631,18 +640,46 @@ export declare const SendNotificationRequestSchema: GenMessage<SendNotificationR
  */
 export declare type SendNotificationResponse = Message<"movierec.notification.v1.SendNotificationResponse"> & {
   /**
-   * One per recipient (an email address or each active push device), status pending.
+   * One per recipient (an email address or each active push device), status pending. Empty for a filter send.
    *
    * @generated from field: repeated movierec.notification.v1.Notification notifications = 1;
    */
   notifications: Notification[];
 
   /**
-   * True when idempotency_key was seen before and nothing new was queued.
+   * True when idempotency_key was seen before and nothing new was queued (for a filter send: for every user).
    *
    * @generated from field: bool duplicate = 2;
    */
   duplicate: boolean;
+
+  /**
+   * Filter sends: users the filter matched.
+   *
+   * @generated from field: int32 matched_users = 3;
+   */
+  matchedUsers: number;
+
+  /**
+   * Filter sends: users with new notifications queued.
+   *
+   * @generated from field: int32 queued_users = 4;
+   */
+  queuedUsers: number;
+
+  /**
+   * Filter sends: users skipped (preference off, no email or active device, rate limited).
+   *
+   * @generated from field: int32 skipped_users = 5;
+   */
+  skippedUsers: number;
+
+  /**
+   * Filter sends: users reached by an earlier call with the same idempotency_key.
+   *
+   * @generated from field: int32 duplicate_users = 6;
+   */
+  duplicateUsers: number;
 };
 
 /**
@@ -700,6 +737,14 @@ export declare type GetDeliveryStatsResponse = Message<"movierec.notification.v1
    * @generated from field: repeated movierec.notification.v1.DeliveryStats stats = 1;
    */
   stats: DeliveryStats[];
+
+  /**
+   * One row per UTC day, notification type and template type with any notification that day (date set), ordered
+   * by date. The range may span at most 366 days.
+   *
+   * @generated from field: repeated movierec.notification.v1.DeliveryStats daily = 2;
+   */
+  daily: DeliveryStats[];
 };
 
 /**
@@ -826,7 +871,7 @@ export declare const NotificationService: GenService<{
     output: typeof PreviewTemplateResponseSchema;
   },
   /**
-   * Sends a notification to one user through the outbox. Staff only.
+   * Sends a notification to one user, or to every user a filter matches, through the outbox. Staff only.
    *
    * @generated from rpc movierec.notification.v1.NotificationService.SendNotification
    */
@@ -836,7 +881,7 @@ export declare const NotificationService: GenService<{
     output: typeof SendNotificationResponseSchema;
   },
   /**
-   * Counts notifications by status over a date range. Staff only.
+   * Counts notifications by status over a date range, in total and per day. Staff only.
    *
    * @generated from rpc movierec.notification.v1.NotificationService.GetDeliveryStats
    */
