@@ -15,9 +15,8 @@ export interface GenreRecord {
   slug: string;
 }
 
-/** One row of `movies` with its genres (sorted by name). */
-export interface MovieRecord {
-  id: string;
+/** The columns of `movies` a staff writer sets (see movie-validation.ts for their rules). */
+export interface MovieColumns {
   tmdbId: number;
   imdbId: string | null;
   title: string;
@@ -33,15 +32,20 @@ export interface MovieRecord {
   tmdbRating: number | null;
   tmdbVoteCount: number;
   imdbRating: number | null;
-  ourRating: number | null;
   posterPath: string | null;
   backdropPath: string | null;
-  popularityScore: number;
-  viewCount: number;
-  likeCount: number;
   adult: boolean;
   video: boolean;
   originalLanguage: string;
+}
+
+/** One row of `movies` with its genres (sorted by name). */
+export interface MovieRecord extends MovieColumns {
+  id: string;
+  ourRating: number | null;
+  popularityScore: number;
+  viewCount: number;
+  likeCount: number;
   isActive: boolean;
   /** ISO 8601. */
   createdAt: string;

@@ -6,28 +6,10 @@
 import { InvalidInputError } from "../../platform/errors.ts";
 import { MOVIE_STATUSES, type MovieStatus } from "./entities/index.ts";
 import { isDbId } from "./movie-rows.ts";
+import type { MovieColumns } from "./catalog-types.ts";
 
 /** The writable fields of a movie. */
-export interface MovieFields {
-  tmdbId: number;
-  imdbId: string | null;
-  title: string;
-  originalTitle: string;
-  overview: string;
-  tagline: string;
-  releaseDate: string | null;
-  runtime: number | null;
-  budget: number | null;
-  revenue: number | null;
-  status: MovieStatus;
-  tmdbRating: number | null;
-  tmdbVoteCount: number;
-  imdbRating: number | null;
-  posterPath: string | null;
-  backdropPath: string | null;
-  adult: boolean;
-  video: boolean;
-  originalLanguage: string;
+export interface MovieFields extends MovieColumns {
   /** Replaces the movie's genres. */
   genreIds: string[];
 }
