@@ -316,6 +316,10 @@ export interface NotificationConfig {
   readonly digestTickMs: number;
   /** Alerts (recommendation, trending, new release) per user per rolling day, all channels together. */
   readonly alertsPerDay: number;
+  /** Cron pattern (5 fields, UTC) of the daily trending and new-release alerts; empty when ALERTS_CRON=off. */
+  readonly alertsCron: string;
+  /** Most users one SendNotification with a filter may reach; more matches are refused, not truncated. */
+  readonly maxRecipients: number;
 }
 
 const DEV_TRACKING_SECRET = "dev-only-movierec-tracking-secret-0123456789";
@@ -371,5 +375,11 @@ function loadNotificationConfig(
     sweepIntervalMs: int("DELIVERY_SWEEP_MS", 30_000, 100, 3_600_000),
     digestTickMs: int("DIGEST_TICK_MS", 60_000, 100, 3_600_000),
     alertsPerDay: int("ALERTS_PER_USER_PER_DAY", 3, 0, 1000),
+    alertsCron: ((c) => {
+      if (c === "off") return "";
+      if (!(CRON.test(c) && c.split(/\s+/).every((f) => CRON_FIELD.test(f)))) problems.push(`ALERTS_CRON=${JSON.stringify(c)} must be five cron fields (minute hour day month weekday), or "off"`);
+      return c;
+    })(str("ALERTS_CRON", "0 10 * * *").trim()),
+    maxRecipients: int("SEND_MAX_RECIPIENTS", 10_000, 1, 1_000_000),
   });
 }

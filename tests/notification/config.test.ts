@@ -18,6 +18,7 @@ describe("notification configuration", () => {
     expect(n.fcm.baseUrl).toBe("https://fcm.googleapis.com");
     expect(n.leaseMs).toBeGreaterThanOrEqual(2 * n.smtp.timeoutMs);
     expect(n.alertsPerDay).toBe(3);
+    expect([n.alertsCron, n.maxRecipients]).toEqual(["0 10 * * *", 10_000]);
   });
 
   it("reads the SMTP relay, push providers and schedules", () => {
@@ -30,6 +31,7 @@ describe("notification configuration", () => {
     expect(n.webPush).toMatchObject({ publicKey: "pub", privateKey: "priv" });
     expect(n.fcm).toEqual({ baseUrl: "http://127.0.0.1:9", projectId: "p", accessToken: "t" });
     expect([n.alertsPerDay, n.digestTickMs]).toEqual([5, 30000]);
+    expect(loadConfig({ ALERTS_CRON: "off", SEND_MAX_RECIPIENTS: "50" }).notification).toMatchObject({ alertsCron: "", maxRecipients: 50 });
   });
 
   it("refuses inconsistent settings", () => {
@@ -37,6 +39,8 @@ describe("notification configuration", () => {
     expect(() => loadConfig({ VAPID_PUBLIC_KEY: "only-half" })).toThrow(/VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY go together/);
     expect(() => loadConfig({ DELIVERY_LEASE_MS: "1000", SMTP_TIMEOUT_MS: "1000" })).toThrow(/DELIVERY_LEASE_MS must be at least twice SMTP_TIMEOUT_MS/);
     expect(() => loadConfig({ TRACKING_SECRET: "short" })).toThrow(/TRACKING_SECRET must be at least 32 characters/);
+    expect(() => loadConfig({ ALERTS_CRON: "every day" })).toThrow(/ALERTS_CRON="every day" must be five cron fields/);
+    expect(() => loadConfig({ SEND_MAX_RECIPIENTS: "0" })).toThrow(/SEND_MAX_RECIPIENTS/);
   });
 
   it("requires its own tracking secret and public URL in production", () => {

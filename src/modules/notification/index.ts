@@ -9,6 +9,7 @@ import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Queues } from "../../platform/queues.ts";
 import { createAlerts } from "./alerts.ts";
+import { createBroadcast } from "./broadcast.ts";
 import { createDelivery } from "./delivery.ts";
 import { createDigests } from "./digests.ts";
 import { createDevices } from "./devices.ts";
@@ -63,12 +64,14 @@ export function createNotificationModule(deps: NotificationModuleDeps) {
   const digests = createDigests({ orm: deps.orm, redis: deps.redis, log: deps.log, outbox, templates, movieUrl, tickMs: cfg.digestTickMs });
   // A recommendation is alert-worthy from this score up (scores are 0–1).
   const alerts = createAlerts({ outbox, templates, movieUrl, minScore: 0.8 });
-  const rpc = createNotificationRpc({ preferences, devices, templates, history, outbox });
+  const broadcast = createBroadcast({ orm: deps.orm, outbox, maxRecipients: cfg.maxRecipients });
+  const rpc = createNotificationRpc({ preferences, devices, templates, history, outbox, broadcast });
   const trackingRoute = createTrackingRoute({ orm: deps.orm, secret: cfg.trackingSecret, log: deps.log });
   return {
     rpc: Object.assign(rpc, { [HTTP_ROUTE]: trackingRoute }),
     trackingRoute,
     outbox,
+    broadcast,
     delivery,
     digests,
     /** Recommendation, trending and new-release alerts (for the recommendation and catalogue modules). */

@@ -1,6 +1,6 @@
 /** NotificationService handlers: protobuf ⇄ domain mapping and the caller, nothing else. */
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   DeliveryStatsSchema,
@@ -12,14 +12,16 @@ import {
   NotificationType as TypeEnum,
   TemplateSchema,
   TemplateType as TemplateTypeEnum,
+  type RecipientFilter as RecipientFilterMessage,
   type Template as TemplateMessage,
 } from "../../../gen/movierec/notification/v1/notification_pb.js";
 import type { NotificationService } from "../../../gen/movierec/notification/v1/notification_service_pb.js";
 import { callerKey, requireUser, type Caller } from "../../platform/caller.ts";
 import { InvalidInputError, PermissionError, UnauthenticatedError } from "../../platform/errors.ts";
 import type { DeviceType, NotificationStatus, NotificationType, TemplateType } from "./entities/index.ts";
+import type { Broadcast, RecipientFilter } from "./broadcast.ts";
 import type { Device, DeviceStore } from "./devices.ts";
-import type { History } from "./history.ts";
+import type { DeliveryStatsRow, History } from "./history.ts";
 import type { NotificationView } from "./notification-view.ts";
 import type { Outbox } from "./outbox.ts";
 import { PREFERENCE_FLAGS, type PreferenceFlag, type Preferences, type PreferencesStore } from "./preferences.ts";
@@ -136,6 +138,24 @@ const templateFields = (m: TemplateMessage | undefined): TemplateFields => ({
   isActive: m?.isActive ?? false,
 });
 
+const recipientFilter = (f: RecipientFilterMessage): RecipientFilter => ({
+  activeWithinDays: f.activeWithinDays,
+  premium: f.premium,
+  favoriteGenreIds: f.favoriteGenreIds,
+  joinedAfter: f.joinedAfter ? timestampDate(f.joinedAfter) : undefined,
+  joinedBefore: f.joinedBefore ? timestampDate(f.joinedBefore) : undefined,
+  preferencesOn: f.preferencesOn.filter((p): p is PreferenceFlag => p in PREFERENCE_FLAGS),
+});
+
+const statsMessage = (r: DeliveryStatsRow) =>
+  create(DeliveryStatsSchema, {
+    type: TYPE_WIRE[r.type],
+    templateType: r.templateType ? TEMPLATE_TYPE_WIRE[r.templateType] : TemplateTypeEnum.UNSPECIFIED,
+    ...r.counts,
+    total: r.total,
+    date: r.date ?? "",
+  });
+
 /** Staff users, or service tokens the auth interceptor let through for this method's scope. */
 function requireStaffOrService(caller: Caller): void {
   if (caller.kind === "service") return;
@@ -151,6 +171,7 @@ export function createNotificationRpc(deps: {
   templates: TemplateStore;
   history: History;
   outbox: Outbox;
+  broadcast: Broadcast;
 }): ServiceImpl<typeof NotificationService> {
   return {
     async getPreferences(_req, ctx) {
@@ -263,8 +284,21 @@ export function createNotificationRpc(deps: {
       // Keys are scoped by sender, so two staff tools cannot collide on the same client-chosen key.
       const sender = caller.kind === "user" ? `u${caller.userId}` : caller.kind === "service" ? `s:${caller.name}` : "anon";
       const key = `manual:${sender}:${req.idempotencyKey}`;
+      const data = (req.data ?? {}) as Record<string, unknown>;
+      if (req.filter) {
+        // Per-user keys of their own namespace, so a filter send never collides with a one-user send's key.
+        const r = await deps.broadcast.send({ key: `${key}:f`, filter: recipientFilter(req.filter), template, data, ignorePreferences: req.ignorePreferences });
+        return {
+          notifications: [],
+          duplicate: r.matched > 0 && r.duplicates === r.matched,
+          matchedUsers: r.matched,
+          queuedUsers: r.queued,
+          skippedUsers: r.skipped,
+          duplicateUsers: r.duplicates,
+        };
+      }
       const results = await deps.outbox.queue([
-        { idempotencyKey: key, userId: req.userId, kind: "manual", template, data: (req.data ?? {}) as Record<string, unknown>, ignorePreferences: req.ignorePreferences },
+        { idempotencyKey: key, userId: req.userId, kind: "manual", template, data, ignorePreferences: req.ignorePreferences },
       ]);
       const r = results.get(key)!;
       return { notifications: r.logs.map((n) => notificationMessage(n, true)), duplicate: r.duplicate };
@@ -272,22 +306,13 @@ export function createNotificationRpc(deps: {
 
     async getDeliveryStats(req, ctx) {
       requireStaffOrService(callerOf(ctx));
-      const rows = await deps.history.stats({
+      const { total, daily } = await deps.history.stats({
         startDate: req.startDate,
         endDate: req.endDate,
         type: TYPE_DOMAIN.get(req.type),
         templateType: TEMPLATE_TYPE_DOMAIN.get(req.templateType),
       });
-      return {
-        stats: rows.map((r) =>
-          create(DeliveryStatsSchema, {
-            type: TYPE_WIRE[r.type],
-            templateType: r.templateType ? TEMPLATE_TYPE_WIRE[r.templateType] : TemplateTypeEnum.UNSPECIFIED,
-            ...r.counts,
-            total: r.total,
-          }),
-        ),
-      };
+      return { stats: total.map(statsMessage), daily: daily.map(statsMessage) };
     },
   };
 }
