@@ -19,7 +19,7 @@ export { TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
  * Options come from `config.recommendation` (REC_* variables) when given, then from `options`.
  */
 export function createRecommendationModule(
-  deps: { orm: MikroORM; redis: Redis; queues: Queues; log: Logger; config?: Pick<Config, "recommendation"> },
+  deps: { orm: MikroORM; redis: Redis; queues: Queues; log: Logger; config?: Pick<Config, "recommendation">; afterRescore?: (userIds: readonly string[]) => Promise<void> },
   options: Partial<RecommendationOptions> = {},
 ) {
   const rc = deps.config?.recommendation;
@@ -27,7 +27,7 @@ export function createRecommendationModule(
   const opts = { ...DEFAULT_OPTIONS, ...fromConfig, ...options };
   const trainCron = rc?.trainCron ?? "";
   const store = new ModelStore(deps.redis);
-  const base = { orm: deps.orm, redis: deps.redis, scoringQueue: deps.queues.scoring, store, options: opts };
+  const base = { orm: deps.orm, redis: deps.redis, scoringQueue: deps.queues.scoring, store, options: opts, afterRescore: deps.afterRescore };
   const service = createRecommendationService({ ...base, log: deps.log });
   return {
     service,

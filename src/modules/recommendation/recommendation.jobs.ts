@@ -14,7 +14,7 @@ import type { RecommendationOptions } from "./recommendation-service.ts";
 
 export type ScoringProcessor = (job: Job, log: Logger) => Promise<unknown>;
 
-export function createScoringProcessors(deps: { orm: MikroORM; redis: Redis; store: ModelStore; scoringQueue: Queue; options: RecommendationOptions }): Record<string, ScoringProcessor> {
+export function createScoringProcessors(deps: { orm: MikroORM; redis: Redis; store: ModelStore; scoringQueue: Queue; options: RecommendationOptions; afterRescore?: ((userIds: readonly string[]) => Promise<void>) | undefined }): Record<string, ScoringProcessor> {
   const opts = { topN: deps.options.topN, maxItems: deps.options.maxItems };
   return {
     async [JOBS.train](job, log) {
@@ -46,7 +46,9 @@ export function createScoringProcessors(deps: { orm: MikroORM; redis: Redis; sto
       const stored = await deps.store.current();
       // Without a model there is nothing to fold into: the cold-start list serves the user meanwhile.
       if (!stored) return { skipped: "no model" };
-      return { written: await rescoreUser(deps.orm, deps.redis, stored, userId, opts) };
+      const written = await rescoreUser(deps.orm, deps.redis, stored, userId, opts);
+      await deps.afterRescore?.([userId]); // the rows are committed: the notification module's alert hook (best effort)
+      return { written };
     },
   };
 }
