@@ -5,7 +5,7 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { Job } from "bullmq";
+import type { Job, Queue } from "bullmq";
 import { ImportJobState, ImportKind, type ImportJobSchema } from "../../../gen/movierec/catalog/v1/catalog_pb.js";
 import type { CatalogService, StartTmdbImportRequest } from "../../../gen/movierec/catalog/v1/catalog_service_pb.js";
 import { callerKey, requireStaff } from "../../platform/caller.ts";
@@ -46,9 +46,12 @@ const STATES: Record<string, ImportJobState> = {
   failed: ImportJobState.FAILED,
 };
 
-async function toImportJob(job: Job): Promise<MessageInitShape<typeof ImportJobSchema>> {
+async function toImportJob(snapshot: Job, queue: Queue): Promise<MessageInitShape<typeof ImportJobSchema>> {
+  const state = await snapshot.getState();
+  // The snapshot may predate the end of the job (read while active, finished since): read it again
+  // after the state, so a failed job always comes with its failedReason and final progress.
+  const job = state === "failed" || state === "completed" ? ((await queue.getJob(snapshot.id!)) ?? snapshot) : snapshot;
   const params = job.data as TmdbImportParams;
-  const state = await job.getState();
   const raw = job.progress;
   const progress: ImportProgress = typeof raw === "object" && raw !== null ? { ...emptyProgress(), ...(raw as Partial<ImportProgress>) } : emptyProgress();
   const errors = [...progress.errors];
@@ -89,14 +92,14 @@ export function createCatalogImportRpc(deps: { readonly config: Config; readonly
       // Read it back: on a duplicate id, `add` returns an object carrying our data, not the stored job's.
       const job = (await queue.getJob(jobId)) ?? added;
       if (!sameParams(job.data as TmdbImportParams, params)) throw new ConflictError("request_id was already used for a different import");
-      return { job: await toImportJob(job) };
+      return { job: await toImportJob(job, queue) };
     },
 
     async getImportJob(req, ctx) {
       requireStaff(ctx.values.get(callerKey));
       const job = await queue.getJob(req.jobId);
       if (!job || job.name !== TMDB_IMPORT_JOB) throw new NotFoundError("import job", req.jobId);
-      return { job: await toImportJob(job) };
+      return { job: await toImportJob(job, queue) };
     },
   };
 }
