@@ -7,20 +7,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { cpus } from "node:os";
-import path from "node:path";
-import pg from "pg";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
 import { loadConfig } from "../platform/config.ts";
-import { ensureInfrastructure } from "../platform/dev-infra.ts";
 import { createLogger } from "../platform/logger.ts";
-import { migrateUp } from "../platform/migrations.ts";
-import { openOrm } from "../platform/orm.ts";
 import { createPasswordHasher } from "../modules/user/index.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
+import { openBenchDatabase } from "./bench-database.ts";
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -59,22 +55,13 @@ async function main(): Promise<void> {
     console.log(`kdf verify   concurrency=${c}: ${((n / r.wallMs) * 1000).toFixed(1)} verifications/s, p50 ${pct(r.latencies, 50)} ms, p95 ${pct(r.latencies, 95)} ms`);
   }
 
-  const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
-  const dbName = `movierec_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: infra.databaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${dbName}"`);
-  const dbUrl = new URL(infra.databaseUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await openBenchDatabase();
   try {
-    const orm = await openOrm(dbUrl.toString());
-    await migrateUp(orm);
-    await orm.close();
     const config = loadConfig({
       ...process.env,
       NODE_ENV: "development",
-      DATABASE_URL: dbUrl.toString(),
-      REDIS_URL: infra.redisUrl,
+      DATABASE_URL: db.url,
+      REDIS_URL: db.redisUrl,
       REDIS_PREFIX: `bench${randomBytes(4).toString("hex")}`,
       HOST: "127.0.0.1",
       PORT: "0",
@@ -100,10 +87,7 @@ async function main(): Promise<void> {
       await closeAppDeps(deps);
     }
   } finally {
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [dbName]);
-    await admin.query(`drop database if exists "${dbName}"`);
-    await admin.end();
-    await infra.stop();
+    await db.drop();
   }
 }
 
