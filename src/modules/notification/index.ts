@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Queues } from "../../platform/queues.ts";
+import { createAlertTriggers } from "./alert-triggers.ts";
 import { createAlerts } from "./alerts.ts";
 import { createBroadcast } from "./broadcast.ts";
 import { createDelivery } from "./delivery.ts";
@@ -63,7 +64,9 @@ export function createNotificationModule(deps: NotificationModuleDeps) {
   const movieUrl = (id: string) => `${cfg.publicBaseUrl}/movies/${id}`;
   const digests = createDigests({ orm: deps.orm, redis: deps.redis, log: deps.log, outbox, templates, movieUrl, tickMs: cfg.digestTickMs });
   // A recommendation is alert-worthy from this score up (scores are 0–1).
-  const alerts = createAlerts({ outbox, templates, movieUrl, minScore: 0.8 });
+  const minScore = 0.8;
+  const alerts = createAlerts({ outbox, templates, movieUrl, minScore });
+  const triggers = createAlertTriggers({ orm: deps.orm, log: deps.log, alerts, minScore });
   const broadcast = createBroadcast({ orm: deps.orm, outbox, maxRecipients: cfg.maxRecipients });
   const rpc = createNotificationRpc({ preferences, devices, templates, history, outbox, broadcast });
   const trackingRoute = createTrackingRoute({ orm: deps.orm, secret: cfg.trackingSecret, log: deps.log });
@@ -76,14 +79,28 @@ export function createNotificationModule(deps: NotificationModuleDeps) {
     digests,
     /** Recommendation, trending and new-release alerts (for the recommendation and catalogue modules). */
     alerts,
+    /** What sets the alerts off: the hook after a rescoring, and the daily new-release/trending run. */
+    triggers,
+    /**
+     * The recommendation module's hook, called after a rescoring transaction has committed. Best effort: an alert
+     * that cannot be queued is logged, never fails the rescoring (whose rows are already committed).
+     */
+    recommendationsRescored: async (userIds: readonly string[]): Promise<void> => {
+      try {
+        await triggers.recommendationsRescored(userIds);
+      } catch (e) {
+        deps.log.warn({ err: (e as Error).message, users: userIds.length }, "recommendation alerts could not be queued");
+      }
+    },
     templates,
     preferences,
     devices,
     links,
     /** Processors of the `delivery` queue. */
-    processors: createNotificationProcessors({ delivery, digestTick: (now) => digests.tick(now) }),
+    processors: createNotificationProcessors({ delivery, digestTick: (now) => digests.tick(now), dailyAlerts: (now) => triggers.daily(now) }),
     /** Registers the repeating sweep and digest jobs (call once per worker process). */
-    schedule: () => scheduleNotificationJobs(deps.queues.delivery as never, { sweepIntervalMs: cfg.sweepIntervalMs, digestTickMs: cfg.digestTickMs }),
+    schedule: () =>
+      scheduleNotificationJobs(deps.queues.delivery as never, { sweepIntervalMs: cfg.sweepIntervalMs, digestTickMs: cfg.digestTickMs, alertsCron: cfg.alertsCron }),
     close: () => lazyEmail.close(),
   };
 }
@@ -100,9 +117,17 @@ export function routeNotificationHttp(impl: object | undefined, req: IncomingMes
   return route ? route(req, res) : false;
 }
 
-/** Processors of the `delivery` queue for the worker, with the repeating jobs registered. */
-export function createDeliveryProcessors(deps: NotificationModuleDeps) {
+/**
+ * For the worker: the `delivery` queue's processors (with the repeating jobs registered) and the hook the
+ * recommendation module calls after rescoring, from one module instance.
+ */
+export function createNotificationWorker(deps: NotificationModuleDeps) {
   const m = createNotificationModule(deps);
   m.schedule().catch((e: unknown) => deps.log.error({ err: (e as Error).message }, "could not register the notification schedules"));
-  return m.processors;
+  return { processors: m.processors, recommendationsRescored: m.recommendationsRescored };
+}
+
+/** Processors of the `delivery` queue for the worker, with the repeating jobs registered. */
+export function createDeliveryProcessors(deps: NotificationModuleDeps) {
+  return createNotificationWorker(deps).processors;
 }
