@@ -11,7 +11,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
@@ -19,17 +18,14 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ActionType, EventSchema, Source } from "../../gen/movierec/analytics/v1/analytics_pb.js";
 import { AnalyticsService, TopMoviesMetric } from "../../gen/movierec/analytics/v1/analytics_service_pb.js";
 import { loadConfig } from "../platform/config.ts";
-import { ensureInfrastructure } from "../platform/dev-infra.ts";
 import { createLogger } from "../platform/logger.ts";
-import { migrateUp } from "../platform/migrations.ts";
-import { openOrm } from "../platform/orm.ts";
-import { ensurePartitions } from "../platform/partitions.ts";
 import { aggregateDay, daysBetween, utcDay } from "../modules/analytics/index.ts";
 import { activityCopyText, copyText, ACTIVITY_COLUMNS } from "../modules/analytics/event-store.ts";
 import type { ActivityRow } from "../modules/analytics/event-input.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
+import { openBenchDatabase } from "./bench-database.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const WARMUP = 20_000;
@@ -61,20 +57,10 @@ function otherDayOfMonth(day: string): string {
 
 async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} cores, node ${process.version}, load average ${load()}; ${EVENTS} events`);
-  const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
-  const dbName = `movierec_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: infra.databaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${dbName}"`);
-  const dbUrl = new URL(infra.databaseUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await openBenchDatabase({ partitionMonthsAhead: 1 });
   const token = `bench${randomBytes(20).toString("hex")}`;
   try {
-    const orm = await openOrm(dbUrl.toString());
-    await migrateUp(orm);
-    await ensurePartitions(orm, { now: new Date(), monthsAhead: 1 });
-    await orm.close();
-    const direct = new pg.Client({ connectionString: dbUrl.toString() });
+    const direct = new pg.Client({ connectionString: db.url });
     await direct.connect();
     const movies = await direct.query<{ id: string }>(
       `insert into movies (tmdb_id, title, original_title, original_language)
@@ -82,7 +68,7 @@ async function main(): Promise<void> {
     );
     const movieIds = movies.rows.map((r) => r.id);
     const config = loadConfig({
-      ...process.env, NODE_ENV: "development", DATABASE_URL: dbUrl.toString(), REDIS_URL: infra.redisUrl,
+      ...process.env, NODE_ENV: "development", DATABASE_URL: db.url, REDIS_URL: db.redisUrl,
       REDIS_PREFIX: `bench${randomBytes(4).toString("hex")}`, HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "silent",
       // One producer token: writes the events, then reads the report (the auth rules accept analytics.read for it).
       SERVICE_TOKENS: `bench:analytics.write+analytics.read:${token}`,
@@ -192,10 +178,7 @@ async function main(): Promise<void> {
       await closeAppDeps(deps);
     }
   } finally {
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [dbName]);
-    await admin.query(`drop database if exists "${dbName}"`);
-    await admin.end();
-    await infra.stop();
+    await db.drop();
     console.log(`done; load average ${load()}`);
   }
 }
