@@ -7,17 +7,13 @@
  */
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import pg from "pg";
 import { SMTPServer } from "smtp-server";
-import { loadConfig } from "../../platform/config.ts";
-import { ensureInfrastructure } from "../../platform/dev-infra.ts";
-import { createLogger } from "../../platform/logger.ts";
-import { migrateUp } from "../../platform/migrations.ts";
-import { openOrm } from "../../platform/orm.ts";
-import { closeAppDeps, openAppDeps } from "../../server/app-deps.ts";
-import { startWorkers } from "../../worker/workers.ts";
-import { createNotificationModule } from "./index.ts";
+import { loadConfig } from "../platform/config.ts";
+import { createLogger } from "../platform/logger.ts";
+import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
+import { startWorkers } from "../worker/workers.ts";
+import { openBenchDatabase } from "./bench-database.ts";
+import { createNotificationModule } from "../modules/notification/index.ts";
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -41,23 +37,14 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => smtp.listen(0, "127.0.0.1", r));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
 
-  const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
-  const dbName = `movierec_bench_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: infra.databaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${dbName}"`);
-  const dbUrl = new URL(infra.databaseUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await openBenchDatabase();
   const prefix = `bench${randomBytes(4).toString("hex")}`;
   try {
-    const orm0 = await openOrm(dbUrl.toString());
-    await migrateUp(orm0);
-    await orm0.close();
     const config = loadConfig({
       NODE_ENV: "development",
       LOG_LEVEL: "silent",
-      DATABASE_URL: dbUrl.toString(),
-      REDIS_URL: infra.redisUrl,
+      DATABASE_URL: db.url,
+      REDIS_URL: db.redisUrl,
       REDIS_PREFIX: prefix,
       DB_POOL_MAX: "20",
       SMTP_HOST: "127.0.0.1",
@@ -87,7 +74,7 @@ async function main(): Promise<void> {
       }
       const queueMs = performance.now() - t;
       t = performance.now();
-      const workers = startWorkers({ redisUrl: infra.redisUrl, prefix, log, processors: { delivery: m.processors }, concurrency: CONCURRENCY });
+      const workers = startWorkers({ redisUrl: db.redisUrl, prefix, log, processors: { delivery: m.processors }, concurrency: CONCURRENCY });
       for (;;) {
         const [r] = await em().execute<{ n: number }[]>("select count(*)::int as n from notification_logs where status = 'sent'");
         if (r!.n >= EMAILS) break;
@@ -139,10 +126,7 @@ async function main(): Promise<void> {
       await closeAppDeps(deps);
     }
   } finally {
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [dbName]);
-    await admin.query(`drop database if exists "${dbName}"`);
-    await admin.end();
-    await infra.stop();
+    await db.drop();
     await new Promise<void>((r) => smtp.close(() => r()));
   }
 }
