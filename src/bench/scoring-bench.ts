@@ -179,6 +179,8 @@ async function main(): Promise<void> {
   const config = loadConfig({
     ...process.env, NODE_ENV: "development", LOG_LEVEL: "silent", DATABASE_URL: dbUrl.toString(), REDIS_URL: infra.redisUrl,
     REDIS_PREFIX: `benchrec${suffix}`, HOST: "127.0.0.1", PORT: "0", DB_POOL_MAX: "16",
+    // The callers sign in before training and batch scoring, which outlast the default 15-minute token at full scale.
+    ACCESS_TOKEN_TTL_SECONDS: "86400",
   });
   const log = createLogger({ level: "silent" });
   const deps = await openAppDeps(config, log);
