@@ -112,6 +112,18 @@ describe("training job", () => {
       [`{${users.slice(0, 3).join(",")}}`, `{${movies.join(",")}}`],
     );
     expect(back[0].n).toBe("0");
+
+    // A user with favourite genres and nothing liked yet is scored too, and told why.
+    const fan = await seedUser(orm);
+    await orm.em.fork().execute("insert into user_profiles (user_id) values (?::bigint)", [fan]);
+    await orm.em.fork().execute(
+      "insert into user_favorite_genres (userprofile_id, genre_id) select p.id, mg.genre_id from user_profiles p, movie_genres mg where p.user_id = ?::bigint and mg.movie_id = ?::bigint",
+      [fan, movies[0]],
+    );
+    expect(await scoreUsers(orm, redis, stored, [fan], { topN: 3, maxItems: 300 })).toBeGreaterThan(0);
+    const got = await mod.service.getRecommendations(fan, { algorithm: "hybrid", limit: 3 });
+    expect(got.algorithm).toBe("hybrid");
+    expect(got.items[0].reason).toBe("Popular in your favourite genres");
   });
 });
 

@@ -13,10 +13,11 @@ const REASON_TTL_SECONDS = 30 * 86_400;
 /** Only the most recent liked items are candidates for "because you liked": cheap, and what the user remembers. */
 const REASON_HISTORY = 10;
 
-/** Stored form: `t` the titles named, `r` movie id → index in `t`. */
+/** Stored form: `t` the titles named, `r` movie id → index in `t`, `d` the text for the other movies (optional). */
 export interface StoredReasons {
   t: string[];
   r: Record<string, number>;
+  d?: string;
 }
 
 /** Picks, for each recommended item, the recent liked item that explains it best; -1 when none does. */
@@ -64,8 +65,8 @@ function knnSimilarity(model: Recommender, a: number, b: number): number {
   return 0;
 }
 
-/** Encodes movie id → title of the movie that explains it (or undefined). */
-export function encodeReasons(entries: Iterable<[string, string | undefined]>): string {
+/** Encodes movie id → title of the movie that explains it (or undefined: `fallback` then, when given). */
+export function encodeReasons(entries: Iterable<[string, string | undefined]>, fallback?: string): string {
   const t: string[] = [];
   const pos = new Map<string, number>();
   const r: Record<string, number> = {};
@@ -78,7 +79,7 @@ export function encodeReasons(entries: Iterable<[string, string | undefined]>): 
     }
     r[movieId] = k;
   }
-  return JSON.stringify({ t, r } satisfies StoredReasons);
+  return JSON.stringify({ t, r, ...(fallback ? { d: fallback } : {}) } satisfies StoredReasons);
 }
 
 /** Queues the writes of encoded reasons on a pipeline/multi. */
@@ -95,6 +96,6 @@ export async function readReasons(redis: Redis, userId: string, algorithm: Algor
     const old = parsed as Record<string, string>; // the earlier format: movie id → full text
     return (m) => old[m];
   }
-  const { t, r } = parsed as StoredReasons;
-  return (m) => (r[m] === undefined ? undefined : `Because you liked ${t[r[m]]}`);
+  const { t, r, d } = parsed as StoredReasons;
+  return (m) => (r[m] === undefined ? d : `Because you liked ${t[r[m]]}`);
 }

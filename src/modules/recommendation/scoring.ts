@@ -78,7 +78,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     const movie: string[] = [];
     const score: number[] = [];
     const algo: string[] = [];
-    const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[] }[] = [];
+    const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
     for (const userId of ids) {
       const { history, seen } = states.get(userId)!;
@@ -105,7 +105,9 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
           movieIds.push(m);
           because.push(pick(algorithm, j));
         }
-        reasonsOf.push({ userId, algorithm, movieIds, because });
+        // Without anything liked yet, favourite genres are what steers the list.
+        const genresOnly = algorithm !== "trending" && !Array.from(history.values).some((v) => v > 0) && (history.extraTokens?.size ?? 0) > 0;
+        reasonsOf.push({ userId, algorithm, movieIds, because, ...(genresOnly ? { fallback: "Popular in your favourite genres" } : {}) });
       }
     }
     if (user.length > 0) {
@@ -124,7 +126,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     );
     const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
     for (const r of reasonsOf) {
-      writeReasons(pipe, r.userId, r.algorithm, encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined])));
+      writeReasons(pipe, r.userId, r.algorithm, encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback));
     }
     written = user.length;
     await pipe.exec();
