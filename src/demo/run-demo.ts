@@ -20,6 +20,7 @@ import { migrateUp } from "../platform/migrations.ts";
 import { openOrm } from "../platform/orm.ts";
 import { ensurePartitions } from "../platform/partitions.ts";
 import { loadDemoCatalog, type DemoCatalogCounts } from "./demo-catalog.ts";
+import { DEMO_STAFF, ensureDemoStaff } from "./demo-staff.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** How long server and worker get to finish in-flight work after SIGTERM. */
@@ -76,7 +77,9 @@ async function prepareDatabase(databaseUrl: string): Promise<DemoCatalogCounts> 
     const applied = await migrateUp(orm);
     log(applied.length > 0 ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
     await ensurePartitions(orm, { now: new Date(), monthsAhead: 3 });
-    return await loadDemoCatalog(orm);
+    const counts = await loadDemoCatalog(orm);
+    await ensureDemoStaff(orm);
+    return counts;
   } finally {
     await orm.close();
   }
@@ -149,6 +152,9 @@ function printWelcome(opts: DemoOptions, infra: Infrastructure, counts: DemoCata
    grpcurl -plaintext -d '{"pageSize":5}' localhost:${p} movierec.catalog.v1.CatalogService/ListMovies
    curl -s -X POST http://localhost:${p}/movierec.catalog.v1.CatalogService/ListGenres ${json} -d '{}'
    curl -s -X POST http://localhost:${p}/grpc.health.v1.Health/Check ${json} -d '{}'
+
+ Staff account (staff-only methods): ${DEMO_STAFF.username} / ${DEMO_STAFF.password}
+   curl -s -X POST http://localhost:${p}/movierec.user.v1.UserService/Login ${json} -d '{"login":"${DEMO_STAFF.username}","password":"${DEMO_STAFF.password}"}'
 
  Stop with Ctrl-C.
 ────────────────────────────────────────────────────────────────────────────
