@@ -26,6 +26,7 @@ import { movieDetailsSql } from "../modules/catalog/movie-details.ts";
 import { listMoviesSql, normalizeListQuery, type ListMoviesQuery } from "../modules/catalog/movie-list.ts";
 import { searchMoviesSql } from "../modules/catalog/movie-search.ts";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { percentile, ratePerSecond, runLoad, type LoadResult } from "./load.ts";
 
 export interface VolumeSizes {
   movies: number;
@@ -207,27 +208,9 @@ export async function explainCatalogQueries(em: EntityManager): Promise<Array<{ 
   return out;
 }
 
-/** Runs `task(i)` `total` times with `concurrency` in flight; per-call latencies (ms) and wall time. */
-async function load(total: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<{ latencies: number[]; wallMs: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        await task(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started };
-}
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(2);
-const report = (name: string, r: { latencies: number[]; wallMs: number }) =>
-  console.log(`${name.padEnd(44)} p50 ${pct(r.latencies, 50).padStart(7)} ms  p99 ${pct(r.latencies, 99).padStart(7)} ms  ${((r.latencies.length / r.wallMs) * 1000).toFixed(0).padStart(6)} req/s`);
+const pct = (xs: number[], p: number) => percentile(xs, p).toFixed(2);
+const report = (name: string, r: LoadResult) =>
+  console.log(`${name.padEnd(44)} p50 ${pct(r.latencies, 50).padStart(7)} ms  p99 ${pct(r.latencies, 99).padStart(7)} ms  ${ratePerSecond(r).toFixed(0).padStart(6)} req/s`);
 
 /** Starts `node src/main.ts serve` on a free loopback port; resolves once it answers health checks. */
 async function spawnServer(extraEnv: Record<string, string>): Promise<{ baseUrl: string; stop(): Promise<void> }> {
@@ -337,23 +320,23 @@ async function main(): Promise<void> {
       const client = createClient(CatalogService, createGrpcTransport({ baseUrl: server.baseUrl }));
       console.log(`\ngRPC on loopback, ${concurrency} concurrent callers, ${calls} calls each (load average ${loadavg()[0]!.toFixed(1)}):`);
       const id = (i: number) => String(1 + ((i * 7919) % sizes.movies));
-      report("GetMovie uncached (distinct ids, cache miss)", await load(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
-      report("GetMovie cached (same ids again)", await load(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
+      report("GetMovie uncached (distinct ids, cache miss)", await runLoad(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
+      report("GetMovie cached (same ids again)", await runLoad(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
       const action2000s = { genreIds: ["1"], releaseYearMin: 2000, releaseYearMax: 2009, orderBy: MovieOrderBy.RATING, pageSize: 20 };
-      report("ListMovies Action 2000s by rating, page 1", await load(calls, concurrency, () => client.listMovies(action2000s)));
+      report("ListMovies Action 2000s by rating, page 1", await runLoad(calls, concurrency, () => client.listMovies(action2000s)));
       const tokens: string[] = [];
       let token = (await client.listMovies(action2000s)).nextPageToken;
       while (token && tokens.length < 50) {
         tokens.push(token);
         token = (await client.listMovies({ ...action2000s, pageToken: token })).nextPageToken;
       }
-      report(`ListMovies same, pages 2-${tokens.length + 1} (uncached)`, await load(calls, concurrency, (i) => client.listMovies({ ...action2000s, pageToken: tokens[i % tokens.length] })));
-      report("ListMovies popular, genre + language filters", await load(calls, concurrency, (i) =>
+      report(`ListMovies same, pages 2-${tokens.length + 1} (uncached)`, await runLoad(calls, concurrency, (i) => client.listMovies({ ...action2000s, pageToken: tokens[i % tokens.length] })));
+      report("ListMovies popular, genre + language filters", await runLoad(calls, concurrency, (i) =>
         client.listMovies({ genreIds: [String(1 + (i % 10))], originalLanguage: i % 2 ? "en" : "fr", minVoteCount: 100, pageSize: 20 }),
       ));
       const v = vocabulary();
       const queries = ["Avatar", "avtar", "Brad Pitt", "fight club", v[30]!, `${v[45]} ${v[300]}`, "soap salesman", v[1000]!];
-      report("SearchMovies (8 queries in turn)", await load(Math.min(calls, 2000), concurrency, (i) => client.searchMovies({ query: queries[i % queries.length]!, pageSize: 20 })));
+      report("SearchMovies (8 queries in turn)", await runLoad(Math.min(calls, 2000), concurrency, (i) => client.searchMovies({ query: queries[i % queries.length]!, pageSize: 20 })));
       for (const q of ["Avatar", "avtar", "Brad Pitt"]) {
         const res = await client.searchMovies({ query: q, pageSize: 3 });
         console.log(`  search ${JSON.stringify(q)} → ${res.movies.map((m) => m.title).join(" | ")}`);

@@ -17,29 +17,12 @@ import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
 import { openBenchDatabase } from "./bench-database.ts";
+import { percentile, runLoad } from "./load.ts";
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
-/** Runs `task` `total` times with `concurrency` in flight; returns per-call latencies (ms) and the wall time. */
-async function run(total: number, concurrency: number, task: () => Promise<unknown>): Promise<{ latencies: number[]; wallMs: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        const t = performance.now();
-        await task();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started };
-}
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(1);
+const pct = (xs: number[], p: number) => percentile(xs, p).toFixed(1);
 
 async function main(): Promise<void> {
   const base = loadConfig({ ...process.env, NODE_ENV: "development", LOG_LEVEL: "silent" });
@@ -51,7 +34,7 @@ async function main(): Promise<void> {
   const stored = await hasher.hash("bench-password-123");
   for (const c of [1, 2, 4]) {
     const n = Math.max(40, c * 40);
-    const r = await run(n, c, () => hasher.verify(stored, "bench-password-123"));
+    const r = await runLoad(n, c, () => hasher.verify(stored, "bench-password-123"));
     console.log(`kdf verify   concurrency=${c}: ${((n / r.wallMs) * 1000).toFixed(1)} verifications/s, p50 ${pct(r.latencies, 50)} ms, p95 ${pct(r.latencies, 95)} ms`);
   }
 
@@ -77,8 +60,8 @@ async function main(): Promise<void> {
       const username = `bench_${randomBytes(4).toString("hex")}`;
       const password = "bench-password-123";
       await client.register({ username, email: `${username}@example.test`, password });
-      await run(20, 4, () => client.login({ login: username, password })); // warm-up
-      const r = await run(LOGINS, CONCURRENCY, () => client.login({ login: username, password }));
+      await runLoad(20, 4, () => client.login({ login: username, password })); // warm-up
+      const r = await runLoad(LOGINS, CONCURRENCY, () => client.login({ login: username, password }));
       console.log(
         `Login RPC    concurrency=${CONCURRENCY}: ${((LOGINS / r.wallMs) * 1000).toFixed(1)} logins/s over ${LOGINS} logins, p50 ${pct(r.latencies, 50)} ms, p95 ${pct(r.latencies, 95)} ms`,
       );

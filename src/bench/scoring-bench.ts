@@ -34,6 +34,7 @@ import { invalidateUser } from "../modules/recommendation/serving-cache.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
+import { percentile, ratePerSecond, runLoad, type LoadResult } from "./load.ts";
 
 const { values: args } = parseArgs({
   options: { scale: { type: "string" }, calls: { type: "string" }, concurrency: { type: "string" }, "rescore-samples": { type: "string" }, "max-items": { type: "string" } },
@@ -127,34 +128,10 @@ async function generateInteractions(em: EntityManager, users: number, interactio
   await em.execute("analyze");
 }
 
-async function load(total: number, conc: number, task: (i: number) => Promise<unknown>, before?: (i: number) => Promise<unknown>) {
-  const latencies: number[] = [];
-  let next = 0;
-  let busy = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: conc }, async () => {
-      while (next < total) {
-        const i = next++;
-        if (before) {
-          // Untimed preparation (dropping the cached list), outside the wall time as well.
-          const t0 = performance.now();
-          await before(i);
-          busy += performance.now() - t0;
-        }
-        const t = performance.now();
-        await task(i);
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { latencies, wallMs: performance.now() - started - busy / conc };
-}
-
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const pct = percentile;
 const fmt = (ms: number) => `${ms.toFixed(1).padStart(7)} ms`;
-const report = (name: string, r: { latencies: number[]; wallMs: number }) =>
-  console.log(`  ${name.padEnd(44)} p50 ${fmt(pct(r.latencies, 50))}  p99 ${fmt(pct(r.latencies, 99))}  ${((r.latencies.length / r.wallMs) * 1000).toFixed(0).padStart(6)} req/s`);
+const report = (name: string, r: LoadResult) =>
+  console.log(`  ${name.padEnd(44)} p50 ${fmt(pct(r.latencies, 50))}  p99 ${fmt(pct(r.latencies, 99))}  ${ratePerSecond(r).toFixed(0).padStart(6)} req/s`);
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const seconds = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
 
@@ -255,9 +232,9 @@ async function main(): Promise<void> {
       const first = await call(0);
       console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid):`);
       console.log(`  sample: ${first.recommendations.slice(0, 3).map((r) => `${r.movie?.title} (${r.score.toFixed(2)}, "${r.reason}")`).join(" | ")}`);
-      report("uncached (list dropped from Redis first)", await load(calls, concurrency, call, (i) => invalidateUser(deps.redis, callers[i % callers.length]!.userId)));
+      report("uncached (list dropped from Redis first)", await runLoad(calls, concurrency, call, (i) => invalidateUser(deps.redis, callers[i % callers.length]!.userId)));
       await Promise.all(callers.map((_, i) => call(i)));
-      report("cached", await load(calls, concurrency, call));
+      report("cached", await runLoad(calls, concurrency, call));
     } finally {
       await server.close();
     }
