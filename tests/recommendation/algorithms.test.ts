@@ -9,6 +9,7 @@ import { trendingScores } from "../../src/modules/recommendation/algorithms/tren
 import { recencyWeights } from "../../src/modules/recommendation/algorithms/hybrid.ts";
 import { ALGORITHMS, scoreAllAlgorithms, scoreUser, trainRecommender, DEFAULT_TRAIN } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import { MetricsAccumulator } from "../../src/eval/metrics.ts";
+import { createReasonPicker } from "../../src/modules/recommendation/reasons.ts";
 import { temporalSplit } from "../../src/eval/split.ts";
 
 // Users 0–2 watch items 0 and 1 together; users 3–4 watch 2 and 3 together; user 5 watches 0 and 2.
@@ -124,6 +125,12 @@ describe("recommender", () => {
     const cold = scoreUser(model, { items: [], values: [], times: [], extraTokens: new Map([["g:B", 1]]) }, "hybrid");
     expect(topK(cold, 2).indices[0]).toBe(2);
     expect(scoreUser(model, { items: [], values: [], times: [] }, "collaborative").every((s) => s === 0)).toBe(true);
+  });
+  it("never gives a movie itself as the reason (regression: a watchlisted movie read 'Because you liked' its own title)", () => {
+    const model = trainRecommender(data, { ...DEFAULT_TRAIN, lambda: 1 });
+    const pick = createReasonPicker(model, { items: [2, 3], values: [2, 1], times: [10, 5] });
+    expect(pick("hybrid", 3)).toBe(2);
+    expect(pick("hybrid", 2)).not.toBe(2);
   });
   it("lets a dislike push similar items down", () => {
     const model = trainRecommender(data, { ...DEFAULT_TRAIN, lambda: 1 });

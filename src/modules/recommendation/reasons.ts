@@ -37,6 +37,8 @@ export function createReasonPicker(model: Recommender, history: { items: ArrayLi
     let bestScore = 0;
     for (const h of liked) {
       const a = history.items[h];
+      // A watchlisted movie can be recommended itself; it must not be its own reason.
+      if (a === j) continue;
       let s = useKnn ? knnSimilarity(model, a, j) : 0;
       if (s === 0 && model.content) s = 0.5 * contentSimilarity(model.content, a, j);
       s *= history.values[h];
