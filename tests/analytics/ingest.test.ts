@@ -29,7 +29,7 @@ afterAll(async () => {
 const rowsOf = (session: string) =>
   sql<{ n: string }>(ts.orm, "select count(*)::text as n from user_activity_logs where session_id = ?", [session]).then((r) => Number(r[0]!.n));
 
-async function* stream(session: string, count: number, batchKey = "", extra?: (i: number) => Partial<TrackEventsRequest> | undefined) {
+async function* stream(session: string, count: number, batchKey = "", extra?: (i: number) => Partial<Pick<TrackEventsRequest, "batchKey" | "event">> | undefined) {
   for (let i = 0; i < count; i++) {
     yield { batchKey: i === 0 ? batchKey : "", event: viewEvent(session, { movieId }), ...extra?.(i) };
   }
@@ -90,6 +90,20 @@ describe("TrackEvent", () => {
 });
 
 describe("TrackEvents", () => {
+  it("takes many events per stream message and reports rejections by event position", async () => {
+    const session = uniqueSession();
+    async function* batched() {
+      // message 0: event + 2 more (positions 0, 1, 2); message 1: events only (3, 4, 5), position 4 invalid.
+      yield { event: viewEvent(session, { movieId }), events: [viewEvent(session, { movieId }), viewEvent(session, { movieId })] };
+      yield { events: [viewEvent(session, { movieId }), viewEvent(""), viewEvent(session, { movieId })] };
+    }
+    const res = await client.trackEvents(batched(), { headers: SERVICE_HEADERS });
+    expect(res.acceptedCount).toBe(5);
+    expect(res.rejected.map((r) => r.index)).toEqual([4]);
+    expect(res.rejected[0]!.reason).toMatch(/^event\.session_id:/);
+    expect(await rowsOf(session)).toBe(5);
+  });
+
   it("keeps valid events and reports invalid ones by stream index", async () => {
     const session = uniqueSession();
     const res = await client.trackEvents(

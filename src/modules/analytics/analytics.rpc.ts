@@ -90,7 +90,11 @@ export function createAnalyticsRpc(deps: AnalyticsRpcDeps): Partial<ServiceImpl<
     async trackEvents(reqs, ctx) {
       const origin = originOf(ctx, deps.trust);
       const messages = (async function* (): AsyncGenerator<IngestMessage> {
-        for await (const r of reqs) yield { batchKey: r.batchKey, event: toEventInput(r.event) };
+        for await (const r of reqs) {
+          // `event` first (a message with neither is still reported, as before), then `events`.
+          if (r.event !== undefined || r.events.length === 0) yield { batchKey: r.batchKey, event: toEventInput(r.event) };
+          for (const e of r.events) yield { batchKey: r.batchKey, event: toEventInput(e) };
+        }
       })();
       const result = await ingestStream(
         deps,

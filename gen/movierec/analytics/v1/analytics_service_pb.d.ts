@@ -62,6 +62,14 @@ export declare type TrackEventsRequest = Message<"movierec.analytics.v1.TrackEve
    * @generated from field: movierec.analytics.v1.Event event = 2;
    */
   event?: Event | undefined;
+
+  /**
+   * More events in the same stream message, after `event`: a producer sending thousands of
+   * events amortises the per-message cost. Validated one by one like `event`.
+   *
+   * @generated from field: repeated movierec.analytics.v1.Event events = 3;
+   */
+  events: Event[];
 };
 
 /**
@@ -107,7 +115,8 @@ export declare const TrackEventsResponseSchema: GenMessage<TrackEventsResponse>;
  */
 export declare type RejectedEvent = Message<"movierec.analytics.v1.RejectedEvent"> & {
   /**
-   * 0-based position of the message in the stream.
+   * 0-based position of the event in the stream, counting each message's `event` first,
+   * then its `events` (with one event per message, the position of the message).
    *
    * @generated from field: int32 index = 1;
    */
