@@ -15,6 +15,7 @@ import { routeNotificationHttp } from "../modules/notification/index.ts";
 import { handleCors } from "./cors.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
+import { auditContextInterceptor } from "./interceptors/audit-context.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
@@ -59,7 +60,7 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     contextValues: (req) => createContextValues().set(remoteAddressKey, req.socket?.remoteAddress),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
