@@ -3,12 +3,17 @@
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
 import { isIP } from "node:net";
+import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
+
+export type { ServiceCertificate, TlsConfig } from "./tls-config.ts";
 
 export interface Config {
   readonly env: "development" | "test" | "production";
   /** Host and port the one API server listens on (gRPC, gRPC-Web and Connect share it). */
   readonly host: string;
   readonly port: number;
+  /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
+  readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
@@ -21,6 +26,8 @@ export interface Config {
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
   readonly dbPoolMax: number;
+  /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
+  readonly datasetsDir: string | undefined;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
   readonly tmdb: TmdbConfig;
   /** Authentication and account security (issue 3); see src/modules/user/SECURITY.md. */
@@ -82,6 +89,12 @@ export interface AuthConfig {
   /** argon2id cost: memory in KiB and passes (parallelism 1); stored in each hash, so raising them later is safe. */
   readonly passwordMemoryKib: number;
   readonly passwordIterations: number;
+  /**
+   * How long a process trusts a session check (open session, active account) before asking PostgreSQL again: the
+   * longest a logout, password change, token-reuse revocation or deactivation takes to reach every process. 0 asks
+   * on every call.
+   */
+  readonly sessionCacheTtlMs: number;
 }
 
 /** A configuration error lists every bad variable, one line each. */
@@ -154,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     host: str("HOST", "0.0.0.0"),
     port: int("PORT", 8080, 0, 65535),
+    tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
@@ -162,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
       apiKey: env.TMDB_API_KEY || undefined,
@@ -267,6 +282,8 @@ function loadAuthConfig(
     // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane); see the login bench for the throughput it gives.
     passwordMemoryKib: int("PASSWORD_MEMORY_KIB", 19_456, 1024, 1_048_576),
     passwordIterations: int("PASSWORD_ITERATIONS", 2, 1, 20),
+    // Capped at one second: revocations must reach every process within that (issue 13).
+    sessionCacheTtlMs: int("SESSION_CACHE_TTL_MS", 1000, 0, 1000),
   });
 }
 

@@ -11,7 +11,7 @@ export function createAccountStatus(deps: { orm: MikroORM; sessions: SessionStor
   return {
     /** Sets `is_active`; returns false when the account already had that state (nothing changes, nothing is audited). */
     async setActive(userId: string, active: boolean): Promise<boolean> {
-      return deps.orm.em.fork().transactional(async (tx) => {
+      const changed = await deps.orm.em.fork().transactional(async (tx) => {
         const rows = await tx.execute<{ is_active: boolean }[]>("select is_active from users where id = ?::bigint for update", [userId]);
         if (!rows[0]) throw new NotFoundError("user", userId);
         if (rows[0].is_active === active) return false;
@@ -27,6 +27,9 @@ export function createAccountStatus(deps: { orm: MikroORM; sessions: SessionStor
         });
         return true;
       });
+      // After the commit: this process's session cache forgets the user (a check in between saw the old state).
+      if (changed) deps.sessions.revoked(userId);
+      return changed;
     },
   };
 }

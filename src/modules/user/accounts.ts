@@ -195,6 +195,7 @@ export function createAccounts(deps: AccountsDeps) {
         // Only that it changed: no hash, old or new, ever reaches the trail.
         await recordAudit(tx, { action: "user.password_change", table: "users", operation: "UPDATE", recordId: user.id, after: { changed: ["password"], sessions_revoked: revoked } });
       });
+      sessions.revoked(caller.userId); // again after the commit: a check sent in between saw the old state
     },
 
     /** Deletes the account; the database cascades to everything the design ties to the user (activity logs keep their rows, user NULL). */
@@ -205,6 +206,7 @@ export function createAccounts(deps: AccountsDeps) {
         await tx.nativeDelete(User, { id: caller.userId });
         await recordAudit(tx, { action: "user.delete", table: "users", operation: "DELETE", recordId: caller.userId });
       });
+      sessions.revoked(caller.userId);
       log.info({ userId: caller.userId }, "account deleted");
     },
   };
