@@ -21,6 +21,8 @@ export interface Config {
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
   readonly dbPoolMax: number;
+  /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
+  readonly datasetsDir: string | undefined;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
   readonly tmdb: TmdbConfig;
   /** Authentication and account security (issue 3); see src/modules/user/SECURITY.md. */
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
       apiKey: env.TMDB_API_KEY || undefined,
