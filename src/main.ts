@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
+import { exitWithIpcParent } from "./platform/parent-watch.ts";
 import { openOrm } from "./platform/orm.ts";
 import { migrateDown, migrateUp } from "./platform/migrations.ts";
 import { ensurePartitions } from "./platform/partitions.ts";
@@ -133,12 +134,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
+  // Started by `npm run demo` (with an IPC channel): stop with it, even when it was killed hard.
+  exitWithIpcParent(() => shutdown("parent exited"));
   stop = await role(config, log);
   started = true;
   if (!stop) {
     process.exitCode = 0;
     process.removeAllListeners("SIGTERM");
     process.removeAllListeners("SIGINT");
+    process.removeAllListeners("SIGHUP");
     return;
   }
   if (signalled) {
