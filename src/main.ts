@@ -24,6 +24,8 @@ const ROLES: Record<string, Role> = {
     const deps = await openAppDeps(config, log);
     const metrics = createServerMetrics(deps);
     const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps), metrics });
+    // SIGHUP re-reads the TLS certificate files (the files are also polled, TLS_RELOAD_POLL_MS).
+    process.on("SIGHUP", () => server.reloadTls());
     return async () => {
       await server.close();
       await metrics.close(); // the last interval's RPC metrics

@@ -3,12 +3,17 @@
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
 import { isIP } from "node:net";
+import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
+
+export type { ServiceCertificate, TlsConfig } from "./tls-config.ts";
 
 export interface Config {
   readonly env: "development" | "test" | "production";
   /** Host and port the one API server listens on (gRPC, gRPC-Web and Connect share it). */
   readonly host: string;
   readonly port: number;
+  /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
+  readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
@@ -167,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     host: str("HOST", "0.0.0.0"),
     port: int("PORT", 8080, 0, 65535),
+    tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
