@@ -1,8 +1,8 @@
 /**
  * `npm run bench:serving [-- --duration 8 --warmup 2 --rounds 2 --processes 1,2 --connections 4 --streams 16
- *  --data-dir DIR --log-level info --ghz PATH]`: how close the API server comes to the ceiling of its own stack.
+ *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH]`: how close the API server comes to the ceiling of its own stack.
  *
- * 1. A throw-away database gets TMDb 5000 + MovieLens small (`--data-dir`, default ../shared/data), a trained model
+ * 1. A throw-away database gets TMDb 5000 + MovieLens small (`--data-dir DIR` or DATASETS_DIR, e.g. /work/shared/data), a trained model
  *    and one signed-in MovieLens user (ml_1, activated with a password) whose lists are scored.
  * 2. The real server (`node src/main.ts serve`, SERVER_PROCESSES = 1, then 2, …) and the ceiling
  *    (src/bench/ceiling-server.ts: the same listener and connect-node adapter, no interceptors, no storage, answering
@@ -28,7 +28,8 @@ import { GetRecommendationsRequestSchema } from "../../gen/movierec/recommendati
 import { GetMeRequestSchema, LoginRequestSchema, UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
 import { loadConfig } from "../platform/config.ts";
 import { createLogger } from "../platform/logger.ts";
-import { importDatasets, defaultDataDir } from "../modules/catalog/dataset-import.ts";
+import { importDatasets } from "../modules/catalog/dataset-import.ts";
+import { requireDatasetsDir } from "../modules/catalog/dataset-files.ts";
 import { openImportPool } from "../modules/catalog/import-sql.ts";
 import { createPasswordHasher } from "../modules/user/index.ts";
 import { ModelStore } from "../modules/recommendation/model-store.ts";
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     // 1. Data: the datasets, a model, one signed-in user with scored lists.
     let t = performance.now();
     const pool = openImportPool(db.url, 2);
-    const imported = await importDatasets(pool, { dataDir: args["data-dir"] ?? defaultDataDir(), datasets: ["tmdb-5000", "movielens"] });
+    const imported = await importDatasets(pool, { dataDir: requireDatasetsDir(args["data-dir"], process.env.DATASETS_DIR), datasets: ["tmdb-5000", "movielens"] });
     await pool.end();
     console.log(`imported ${imported.rows} rows in ${imported.seconds.toFixed(1)} s`);
     const hash = await createPasswordHasher({ memoryKib: config.auth.passwordMemoryKib, iterations: config.auth.passwordIterations }).hash(PASSWORD);
