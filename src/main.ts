@@ -58,7 +58,13 @@ const ROLES: Record<string, Role> = {
       await orm.close();
     }
   },
-  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the shared datasets. */
+  /** `npm run datasets -- DIR [--from SRC] [--offline]`: checks (SHA-256) or downloads the public datasets into DIR. */
+  async datasets() {
+    const { runDatasetsCommand } = await import("./modules/catalog/dataset-files.ts");
+    const code = await runDatasetsCommand(process.argv.slice(3), (line) => console.log(line));
+    if (code !== 0) process.exit(code);
+  },
+  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the public datasets. */
   async import(config) {
     const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
     await runImportCommand(config, process.argv.slice(3), (line) => console.log(line));
