@@ -20,6 +20,8 @@ export interface TrainGuardOptions {
   busyDelayMs: number;
 }
 
+const doneKey = (jobId: string) => `rec:training:done:${jobId}`;
+
 const DEFAULT_GUARD: TrainGuardOptions = { lockTtlMs: 60_000, busyDelayMs: 30_000 };
 
 export function createScoringProcessors(deps: {
@@ -45,11 +47,18 @@ export function createScoringProcessors(deps: {
         await job.moveToDelayed(Date.now() + guard.busyDelayMs, token);
         throw new DelayedError();
       }
+      // A job that already published (its completion lost with its BullMQ lock, then retried as stalled) is done.
+      const done = await deps.redis.get(doneKey(job.id ?? ""));
+      if (done) {
+        await lock.release();
+        return { skipped: "this job already trained", modelVersion: done };
+      }
       await deps.store.setTraining({ state: "running", jobId: job.id ?? "", lastError: "" });
       try {
         const { evaluate } = (job.data ?? {}) as TrainPayload;
         await job.updateProgress({ phase: "loading" });
         const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, evaluate: evaluate === true, onProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
+        await deps.redis.set(doneKey(job.id ?? ""), meta.version, "EX", 86_400);
         await deps.store.setTraining({ state: "idle" });
         await job.updateProgress({ phase: "published", version: meta.version });
         log.info({ meta }, "model published");
