@@ -84,6 +84,12 @@ export interface AuthConfig {
   /** argon2id cost: memory in KiB and passes (parallelism 1); stored in each hash, so raising them later is safe. */
   readonly passwordMemoryKib: number;
   readonly passwordIterations: number;
+  /**
+   * How long a process trusts a session check (open session, active account) before asking PostgreSQL again: the
+   * longest a logout, password change, token-reuse revocation or deactivation takes to reach every process. 0 asks
+   * on every call.
+   */
+  readonly sessionCacheTtlMs: number;
 }
 
 /** A configuration error lists every bad variable, one line each. */
@@ -269,6 +275,8 @@ function loadAuthConfig(
     // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane); see the login bench for the throughput it gives.
     passwordMemoryKib: int("PASSWORD_MEMORY_KIB", 19_456, 1024, 1_048_576),
     passwordIterations: int("PASSWORD_ITERATIONS", 2, 1, 20),
+    // Capped at one second: revocations must reach every process within that (issue 13).
+    sessionCacheTtlMs: int("SESSION_CACHE_TTL_MS", 1000, 0, 1000),
   });
 }
 
