@@ -8,20 +8,17 @@ export type RequestHandler = (req: IncomingMessage | Http2ServerRequest, res: Se
 
 // Every HTTP/2 cleartext connection starts with this preface ("prior knowledge", as gRPC clients do).
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-// GOAWAY with the largest stream id: "stop opening streams", while streams already on the wire still count.
-const MAX_STREAM_ID = 2 ** 31 - 1;
-// How long the first GOAWAY stays before the final one: a round trip, so streams the client sent before it
-// saw the first GOAWAY reach us and are answered (UNAVAILABLE) instead of being silently refused.
-const GOAWAY_RTT_MS = 200;
-// While draining, an HTTP/1.1 connection without a call is closed once it has been quiet this long. Closing one at
-// once would race a request the client may be sending on it right now (it would see ECONNRESET); a busy client
-// instead gets `Connection: close` on its next response.
-const DRAIN_IDLE_MS = 1000;
+// While draining, a connection without a call in progress is closed once it has been quiet this long; one with
+// traffic gets `Connection: close` (HTTP/1.1) or UNAVAILABLE answers (both) meanwhile. Closing at once would race a
+// request the client is sending right now: on HTTP/1.1 it would see ECONNRESET; on HTTP/2 the stream would be
+// refused after our GOAWAY (Node's GOAWAY always refuses later streams: it has no "shutdown notice" GOAWAY), which
+// some clients report as INTERNAL.
+const DRAIN_QUIET_MS = 500;
 
-/** What the drain needs to know about an HTTP/1.1 connection. */
-interface H1State {
+/** What the drain needs to know about a connection: calls in progress, and since when it has been quiet. */
+interface ConnState {
   active: number;
-  idleSince: number;
+  quietSince: number;
 }
 
 /** Bounds on how long a connection may hold a file descriptor without doing useful work. */
@@ -53,8 +50,8 @@ export class DualProtocolListener {
   readonly #sockets = new Set<net.Socket>();
   /** Sockets whose protocol is not known yet (nothing or part of the preface received). */
   readonly #sniffing = new Set<net.Socket>();
-  readonly #h2Sessions = new Set<http2.ServerHttp2Session>();
-  readonly #h1Sockets = new Map<net.Socket, H1State>();
+  readonly #h2Sessions = new Map<http2.ServerHttp2Session, ConnState>();
+  readonly #h1Sockets = new Map<net.Socket, ConnState>();
   #draining = false;
 
   constructor(handler: RequestHandler, limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS) {
@@ -65,7 +62,7 @@ export class DualProtocolListener {
         state.active++;
         res.once("close", () => {
           state.active--;
-          state.idleSince = Date.now();
+          state.quietSince = Date.now();
         });
       }
       // Draining: this response is the connection's last, whether the call started before or after SIGTERM.
@@ -123,7 +120,7 @@ export class DualProtocolListener {
       // natively; resuming here would hand those bytes to nobody. http1 needs the resume.
       if (isH2) this.#h2.emit("connection", socket);
       else {
-        this.#h1Sockets.set(socket, { active: 0, idleSince: Date.now() });
+        this.#h1Sockets.set(socket, { active: 0, quietSince: Date.now() });
         socket.once("close", () => this.#h1Sockets.delete(socket));
         this.#h1.emit("connection", socket);
         socket.resume();
@@ -134,43 +131,29 @@ export class DualProtocolListener {
 
   /** Closes an HTTP/2 session once it has had no open stream for `idleTimeoutMs`. */
   #trackSession(s: http2.ServerHttp2Session): void {
-    this.#h2Sessions.add(s);
-    let open = 0;
+    const state: ConnState = { active: 0, quietSince: Date.now() };
+    this.#h2Sessions.set(s, state);
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(idle);
       idle = setTimeout(() => {
-        if (open === 0 && !s.closed && !s.destroyed) s.close();
+        if (state.active === 0 && !s.closed && !s.destroyed) s.close();
       }, this.#limits.idleTimeoutMs);
       idle.unref();
     };
     arm();
     s.on("stream", (stream: http2.ServerHttp2Stream) => {
-      open++;
+      state.active++;
       clearTimeout(idle);
       stream.once("close", () => {
-        if (--open === 0) arm();
+        state.quietSince = Date.now();
+        if (--state.active === 0) arm();
       });
     });
     s.on("close", () => {
       clearTimeout(idle);
       this.#h2Sessions.delete(s);
     });
-    // A session that arrives while draining (accepted just before the port closed) is told to go away at once.
-    if (this.#draining) this.#goAway(s);
-  }
-
-  /** Graceful HTTP/2 drain: GOAWAY(max id) now, the final GOAWAY (close) one round trip later. */
-  #goAway(s: http2.ServerHttp2Session): void {
-    if (s.closed || s.destroyed) return;
-    try {
-      s.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-    } catch {
-      // Session already torn down underneath us: nothing to drain.
-    }
-    setTimeout(() => {
-      if (!s.closed && !s.destroyed) s.close();
-    }, GOAWAY_RTT_MS).unref();
   }
 
   /** Listens; resolves with the bound port (use port 0 for a random one). */
@@ -185,18 +168,24 @@ export class DualProtocolListener {
   }
 
   /**
-   * Graceful stop: the port stops accepting; every connection is told to go (HTTP/2 GOAWAY, HTTP/1.1
-   * `Connection: close` on its next response — calls arriving now are answered UNAVAILABLE by the handler, see
-   * `draining`); in-flight calls finish for up to `graceMs`; whatever is left is then destroyed.
+   * Graceful stop: the port stops accepting; calls that still arrive are answered UNAVAILABLE by the handler (see
+   * `draining`), HTTP/1.1 ones with `Connection: close`; each connection is closed (HTTP/2: GOAWAY) once it has no
+   * call in progress and has been quiet for a moment, HTTP/2 sessions at the latest after half the grace period;
+   * in-flight calls finish for up to `graceMs`; whatever is left is then destroyed.
    */
   async close(graceMs: number): Promise<void> {
     this.#draining = true;
+    const started = Date.now();
     const closed = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
-    for (const s of this.#h2Sessions) this.#goAway(s);
     const drained = new Promise<void>((resolve) => {
       const check = () => {
         const now = Date.now();
-        for (const [socket, st] of this.#h1Sockets) if (st.active === 0 && now - st.idleSince >= DRAIN_IDLE_MS) socket.destroy();
+        const quiet = (st: ConnState) => st.active === 0 && now - st.quietSince >= DRAIN_QUIET_MS;
+        for (const [socket, st] of this.#h1Sockets) if (quiet(st)) socket.destroy();
+        for (const [session, st] of this.#h2Sessions) {
+          // A busy client that ignores UNAVAILABLE is sent its GOAWAY anyway, leaving time for its running streams.
+          if (!session.closed && (quiet(st) || now - started >= graceMs / 2)) session.close();
+        }
         // A socket that has sent nothing yet has no call to finish: it is not waited for.
         if (this.#sockets.size === this.#sniffing.size) resolve();
         else setTimeout(check, 25).unref();

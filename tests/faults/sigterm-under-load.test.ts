@@ -89,7 +89,10 @@ function h1Call(agent: http.Agent, port: number, path: string, body: unknown): P
   });
 }
 
-const connectCode = (e: unknown) => Code[ConnectError.from(e).code]!.toLowerCase();
+const connectCode = (e: unknown) => {
+  const c = Code[ConnectError.from(e).code]!.toLowerCase();
+  return c === "unavailable" || c === "ok" ? c : `${c} (${ConnectError.from(e).message})`;
+};
 const GRPC_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([k, v]) => [v, k.toLowerCase()]));
 
 describe("SIGTERM under load (row 12)", () => {
