@@ -4,17 +4,18 @@
  */
 import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
+import { exitWithIpcParent } from "./platform/parent-watch.ts";
 import { openOrm } from "./platform/orm.ts";
 import { migrateDown, migrateUp } from "./platform/migrations.ts";
 import { ensurePartitions } from "./platform/partitions.ts";
 import { startServer } from "./server/server.ts";
 import { startWorkers } from "./worker/workers.ts";
 import { buildProcessors } from "./worker/processors.ts";
+import { keepSchedules } from "./worker/schedules.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "./server/impls.ts";
 import { createServerMetrics } from "./server/metrics-endpoint.ts";
-import { createRecommendationModule } from "./modules/recommendation/index.ts";
-import { aggregateDay, daysBetween, nativePool, scheduleAnalyticsJobs, utcDay } from "./modules/analytics/index.ts";
+import { aggregateDay, daysBetween, nativePool, utcDay } from "./modules/analytics/index.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
@@ -23,6 +24,8 @@ const ROLES: Record<string, Role> = {
     const deps = await openAppDeps(config, log);
     const metrics = createServerMetrics(deps);
     const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps), metrics });
+    // SIGHUP re-reads the TLS certificate files (the files are also polled, TLS_RELOAD_POLL_MS).
+    process.on("SIGHUP", () => server.reloadTls());
     return async () => {
       await server.close();
       await metrics.close(); // the last interval's RPC metrics
@@ -31,10 +34,13 @@ const ROLES: Record<string, Role> = {
   },
   async worker(config, log) {
     const deps = await openAppDeps(config, log);
-    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: buildProcessors(deps) });
-    await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep (upserted schedulers)
-    await createRecommendationModule(deps).schedule(); // nightly training with evaluation (REC_TRAIN_CRON; one scheduler id)
+    const built = buildProcessors(deps);
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors });
+    // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
+    // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
+    const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });
     return async () => {
+      schedules.close();
       await workers.close();
       await closeAppDeps(deps);
     };
@@ -58,7 +64,13 @@ const ROLES: Record<string, Role> = {
       await orm.close();
     }
   },
-  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the shared datasets. */
+  /** `npm run datasets -- DIR [--from SRC] [--offline]`: checks (SHA-256) or downloads the public datasets into DIR. */
+  async datasets() {
+    const { runDatasetsCommand } = await import("./modules/catalog/dataset-files.ts");
+    const code = await runDatasetsCommand(process.argv.slice(3), (line) => console.log(line));
+    if (code !== 0) process.exit(code);
+  },
+  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the public datasets. */
   async import(config) {
     const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
     await runImportCommand(config, process.argv.slice(3), (line) => console.log(line));
@@ -124,12 +136,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
+  // Started by `npm run demo` (with an IPC channel): stop with it, even when it was killed hard.
+  exitWithIpcParent(() => shutdown("parent exited"));
   stop = await role(config, log);
   started = true;
   if (!stop) {
     process.exitCode = 0;
     process.removeAllListeners("SIGTERM");
     process.removeAllListeners("SIGINT");
+    process.removeAllListeners("SIGHUP");
     return;
   }
   if (signalled) {

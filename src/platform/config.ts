@@ -3,12 +3,17 @@
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
 import { isIP } from "node:net";
+import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
+
+export type { ServiceCertificate, TlsConfig } from "./tls-config.ts";
 
 export interface Config {
   readonly env: "development" | "test" | "production";
   /** Host and port the one API server listens on (gRPC, gRPC-Web and Connect share it). */
   readonly host: string;
   readonly port: number;
+  /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
+  readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
@@ -25,6 +30,8 @@ export interface Config {
   /** A connection with no call in progress is closed after this (HTTP/1.1 keep-alive is capped at 5 s besides). */
   readonly idleTimeoutMs: number;
   readonly dbPoolMax: number;
+  /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
+  readonly datasetsDir: string | undefined;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
   readonly tmdb: TmdbConfig;
   /** Authentication and account security (issue 3); see src/modules/user/SECURITY.md. */
@@ -35,6 +42,11 @@ export interface Config {
   readonly analytics: AnalyticsConfig;
   /** Recommendation engine: list sizes, rescoring debounce, model size and the training schedule (issue 5). */
   readonly recommendation: RecommendationConfig;
+  /**
+   * How often a worker checks that its repeatable-job schedulers still exist in Redis (WORKER_SCHEDULE_CHECK_MS);
+   * a Redis restarted empty loses them, and the worker registers them again (also at once on reconnect).
+   */
+  readonly workerScheduleCheckMs: number;
 }
 
 /** Recommendation engine settings. */
@@ -47,6 +59,8 @@ export interface RecommendationConfig {
   readonly maxItems: number;
   /** Cron pattern (5 fields, UTC) of the scheduled training; empty when REC_TRAIN_CRON=off. */
   readonly trainCron: string;
+  /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
+  readonly rescoreSweepMs: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -162,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     host: str("HOST", "0.0.0.0"),
     port: int("PORT", 8080, 0, 65535),
+    tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
@@ -172,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     headersTimeoutMs: int("HEADERS_TIMEOUT_MS", 10_000, 100, 300_000),
     idleTimeoutMs: int("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
       apiKey: env.TMDB_API_KEY || undefined,
@@ -195,7 +211,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxItems: int("REC_MAX_ITEMS", 2500, 10, 20_000),
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
+      rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
     },
+    workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
   };
   const cron = config.recommendation.trainCron;
   if (cron !== "" && !(CRON.test(cron) && cron.split(/\s+/).every((f) => CRON_FIELD.test(f)))) {
