@@ -11,11 +11,11 @@ import { ensurePartitions } from "./platform/partitions.ts";
 import { startServer } from "./server/server.ts";
 import { startWorkers } from "./worker/workers.ts";
 import { buildProcessors } from "./worker/processors.ts";
+import { keepSchedules } from "./worker/schedules.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "./server/impls.ts";
 import { createServerMetrics } from "./server/metrics-endpoint.ts";
-import { createRecommendationModule } from "./modules/recommendation/index.ts";
-import { aggregateDay, daysBetween, nativePool, scheduleAnalyticsJobs, utcDay } from "./modules/analytics/index.ts";
+import { aggregateDay, daysBetween, nativePool, utcDay } from "./modules/analytics/index.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
@@ -34,10 +34,13 @@ const ROLES: Record<string, Role> = {
   },
   async worker(config, log) {
     const deps = await openAppDeps(config, log);
-    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: buildProcessors(deps) });
-    await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep (upserted schedulers)
-    await createRecommendationModule(deps).schedule(); // nightly training with evaluation (REC_TRAIN_CRON; one scheduler id)
+    const built = buildProcessors(deps);
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors });
+    // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
+    // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
+    const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });
     return async () => {
+      schedules.close();
       await workers.close();
       await closeAppDeps(deps);
     };
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger({ level: config.logLevel, name: `movierec-${roleName}` });
+  const log = createLogger({ level: config.logLevel, name: `movierec-${roleName}`, format: config.logFormat });
   // A bad request must never take the process down; log what escaped and keep serving.
   process.on("unhandledRejection", (e) => log.error({ err: e }, "unhandled rejection"));
   // Signals are handled from the very start: one that arrives during start-up waits for it.

@@ -19,6 +19,8 @@ export interface Config {
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   readonly redisPrefix: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** LOG_FORMAT: `auto` (human-readable on a terminal, JSON lines otherwise), `json` or `pretty`. */
+  readonly logFormat: "auto" | "json" | "pretty";
   /** Origins allowed to call from a browser; `*` allows any. */
   readonly corsOrigins: readonly string[];
   /** How often the health monitor probes PostgreSQL and Redis. */
@@ -38,6 +40,11 @@ export interface Config {
   readonly analytics: AnalyticsConfig;
   /** Recommendation engine: list sizes, rescoring debounce, model size and the training schedule (issue 5). */
   readonly recommendation: RecommendationConfig;
+  /**
+   * How often a worker checks that its repeatable-job schedulers still exist in Redis (WORKER_SCHEDULE_CHECK_MS);
+   * a Redis restarted empty loses them, and the worker registers them again (also at once on reconnect).
+   */
+  readonly workerScheduleCheckMs: number;
 }
 
 /** Recommendation engine settings. */
@@ -50,6 +57,8 @@ export interface RecommendationConfig {
   readonly maxItems: number;
   /** Cron pattern (5 fields, UTC) of the scheduled training; empty when REC_TRAIN_CRON=off. */
   readonly trainCron: string;
+  /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
+  readonly rescoreSweepMs: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -170,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
+    logFormat: oneOf("LOG_FORMAT", ["auto", "json", "pretty"] as const, "auto"),
     corsOrigins,
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
@@ -198,7 +208,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxItems: int("REC_MAX_ITEMS", 2500, 10, 20_000),
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
+      rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
     },
+    workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
   };
   const cron = config.recommendation.trainCron;
   if (cron !== "" && !(CRON.test(cron) && cron.split(/\s+/).every((f) => CRON_FIELD.test(f)))) {

@@ -74,12 +74,17 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
     "updated_at",
   ],
   analytics_daily_active_users: ["id", "day", "user_id"],
+  // Not in the design: the rescoring outbox (migration 0011-rescore-requests).
+  rescore_requests: ["id", "user_id", "requested_at"],
   // Not in the design: the title vocabulary of the typo-tolerant search (migration 0012-title-words).
   movie_title_words: ["word"],
 };
 
 /** Every migration, in order. */
-const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics", "0012-title-words"];
+const ALL_MIGRATIONS = [
+  "0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics",
+  "0011-rescore-requests", "0012-title-words",
+];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -137,6 +142,7 @@ const INDEXES: Record<string, string[]> = {
 
 /** Every foreign key as `table.column -> target ON DELETE rule`. */
 const FOREIGN_KEYS = [
+  "rescore_requests.user_id -> users CASCADE",
   "user_profiles.user_id -> users CASCADE",
   "movie_genres.movie_id -> movies CASCADE",
   "movie_genres.genre_id -> genres CASCADE",
