@@ -81,6 +81,12 @@ export interface AnalyticsConfig {
   readonly metricsFlushMs: number;
   /** Days `audit_log` rows are kept; older ones are deleted by the daily `prune-audit-log` job (AUDIT_RETENTION_DAYS). */
   readonly auditRetentionDays: number;
+  /** How often buffered impressions are written (IMPRESSION_FLUSH_MS); a full buffer is written at once. */
+  readonly impressionFlushMs: number;
+  /** Impression rows buffered before an early write (IMPRESSION_BUFFER_MAX). */
+  readonly impressionBufferMax: number;
+  /** Clicks and conversions count for an impression shown at most this many hours before (ATTRIBUTION_WINDOW_HOURS). */
+  readonly attributionWindowHours: number;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -211,6 +217,9 @@ export function loadConfig(env: Env = process.env): Config {
       metricsFlushMs: int("METRICS_FLUSH_INTERVAL_MS", 10_000, 100, 3_600_000),
       // Two years by default: long enough for a yearly review of who changed what.
       auditRetentionDays: int("AUDIT_RETENTION_DAYS", 730, 1, 3650),
+      impressionFlushMs: int("IMPRESSION_FLUSH_MS", 1000, 10, 60_000),
+      impressionBufferMax: int("IMPRESSION_BUFFER_MAX", 5000, 1, 1_000_000),
+      attributionWindowHours: int("ATTRIBUTION_WINDOW_HOURS", 24, 1, 24 * 90),
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),

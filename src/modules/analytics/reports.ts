@@ -117,13 +117,18 @@ export async function activeUsers(pool: pg.Pool, start: string, end: string): Pr
   return res.rows;
 }
 
-/** Impressions (recommendations generated that day), clicks and CTR per day and algorithm. */
+/**
+ * Impressions (items of GetRecommendations lists really shown that day, from `recommendation_impressions`), clicks
+ * attributed to them, and CTR, per day and algorithm. (It used to count generated `user_recommendations` rows: 51
+ * "impressions" for a user shown at most 8.)
+ */
 export async function recommendationCtr(pool: pg.Pool, start: string, end: string, algorithm: string | undefined) {
   const res = await pool.query<{ date: string; algorithm: string; impressions: number; clicks: number }>(
-    `select to_char((generated_at at time zone 'UTC')::date, 'YYYY-MM-DD') as date, algorithm,
-            count(*)::int as impressions, count(*) filter (where clicked)::int as clicks
-       from user_recommendations
-      where generated_at >= ($1::date)::timestamp at time zone 'UTC' and generated_at < ($2::date + 1)::timestamp at time zone 'UTC'
+    `select to_char((shown_at at time zone 'UTC')::date, 'YYYY-MM-DD') as date, algorithm,
+            count(*)::int as impressions, count(clicked_at)::int as clicks
+       from recommendation_impressions
+      where surface = 'recommendations'
+        and shown_at >= ($1::date)::timestamp at time zone 'UTC' and shown_at < ($2::date + 1)::timestamp at time zone 'UTC'
         and ($3::text is null or algorithm = $3)
       group by 1, 2 order by 1, 2`,
     [start, end, algorithm ?? null],

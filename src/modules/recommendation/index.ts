@@ -9,9 +9,11 @@ import { createRecommendationRpc } from "./recommendation.rpc.ts";
 import { createRecommendationService, DEFAULT_OPTIONS, type RecommendationOptions } from "./recommendation-service.ts";
 import { createScoringProcessors } from "./recommendation.jobs.ts";
 import { scheduleTraining } from "./rescore-queue.ts";
+import type { ServingHooks } from "./serving-hooks.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
+export type { ServedListInfo, ServingHooks } from "./serving-hooks.ts";
 export { RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
 
 /**
@@ -19,7 +21,16 @@ export { RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "./rescore-queue.
  * Options come from `config.recommendation` (REC_* variables) when given, then from `options`.
  */
 export function createRecommendationModule(
-  deps: { orm: MikroORM; redis: Redis; queues: Queues; log: Logger; config?: Pick<Config, "recommendation">; afterRescore?: (userIds: readonly string[]) => Promise<void> },
+  deps: {
+    orm: MikroORM;
+    redis: Redis;
+    queues: Queues;
+    log: Logger;
+    config?: Pick<Config, "recommendation">;
+    afterRescore?: (userIds: readonly string[]) => Promise<void>;
+    /** Online evaluation: impressions and outcomes of served lists (see serving-hooks.ts). */
+    servingHooks?: ServingHooks;
+  },
   options: Partial<RecommendationOptions> = {},
 ) {
   const rc = deps.config?.recommendation;
@@ -34,7 +45,7 @@ export function createRecommendationModule(
     service,
     store,
     options: opts,
-    rpc: createRecommendationRpc(service),
+    rpc: createRecommendationRpc(service, deps.servingHooks),
     processors: createScoringProcessors({ ...base, rescoreSweepMs }),
     /**
      * Registers the scheduled training (REC_TRAIN_CRON, with evaluation) and the rescoring outbox's sweep

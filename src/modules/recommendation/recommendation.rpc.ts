@@ -23,6 +23,7 @@ import type { FeedbackType, InteractionSource, InteractionType } from "./entitie
 import type { InteractionRow } from "./interactions.ts";
 import type { MovieSummaryRow } from "./movie-summaries.ts";
 import type { RecommendationService as Service } from "./recommendation-service.ts";
+import type { ServingHooks } from "./serving-hooks.ts";
 
 const TYPES: Record<number, InteractionType> = {
   [TypeEnum.VIEW]: "view", [TypeEnum.LIKE]: "like", [TypeEnum.DISLIKE]: "dislike", [TypeEnum.FAVORITE]: "favorite",
@@ -63,7 +64,9 @@ function decodeToken(token: string): { at: Date; id: string } | undefined {
 const encodeToken = (c: { at: Date; id: string }) => Buffer.from(`${c.at.toISOString()}|${c.id}`).toString("base64url");
 
 /** The RecommendationService implementation over the module's service object. */
-export function createRecommendationRpc(svc: Service): ServiceImpl<typeof RecommendationService> {
+export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}): ServiceImpl<typeof RecommendationService> {
+  /** Outcome hooks run after the user's write committed; a failure there never fails the call. */
+  const quietly = (p: Promise<void> | undefined) => p?.catch(() => undefined);
   return {
     async recordInteraction(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));
@@ -71,6 +74,8 @@ export function createRecommendationRpc(svc: Service): ServiceImpl<typeof Recomm
         userId, movieId: req.movieId, type: TYPES[req.type], rating: req.rating, source: SOURCES[req.source],
         clientTime: req.clientTime ? timestampDate(req.clientTime) : undefined,
       }, req.recommendationId || undefined);
+      if (req.recommendationId) await quietly(hooks.clicked?.(userId, req.recommendationId));
+      await quietly(hooks.interacted?.(userId, req.movieId, TYPES[req.type]!, req.rating ?? null));
       return { interaction: interaction(r.interaction), created: r.created };
     },
     async deleteInteraction(req, ctx) {
@@ -89,24 +94,31 @@ export function createRecommendationRpc(svc: Service): ServiceImpl<typeof Recomm
     async getRecommendations(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));
       const r = await svc.getRecommendations(userId, { algorithm: ALGOS[req.algorithm], limit: req.limit || 20, genreId: req.genreId || undefined });
+      hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id) });
       return {
         recommendations: r.items.map((i) => create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) })),
         algorithm: ALGO_ENUM[r.algorithm],
         generatedAt: r.items[0] ? timestampFromDate(r.items[0].generatedAt) : timestampFromDate(new Date()),
       };
     },
-    async getSimilarMovies(req) {
+    async getSimilarMovies(req, ctx) {
       const list = await svc.getSimilar(req.movieId, req.limit || 20);
+      const caller = ctx.values.get(callerKey);
+      hooks.served?.({ surface: "similar", userId: caller.kind === "user" ? caller.userId : null, algorithm: "similar", movieIds: list.map((s) => s.movie.id) });
       return { movies: list.map((s) => create(SimilarMovieSchema, { movie: summary(s.movie), score: s.score, reason: s.reason })) };
     },
-    async getTrendingMovies(req) {
+    async getTrendingMovies(req, ctx) {
       const window = WINDOWS[req.window];
       const list = await svc.getTrending({ window, limit: req.limit || 20, genreId: req.genreId || undefined });
+      const caller = ctx.values.get(callerKey);
+      hooks.served?.({ surface: "trending", userId: caller.kind === "user" ? caller.userId : null, algorithm: "trending", movieIds: list.map((t) => t.movie.id) });
       return { movies: list.map((t) => create(TrendingMovieSchema, { movie: summary(t.movie), score: t.score, interactionCount: t.count })), window: req.window === TrendingWindow.UNSPECIFIED ? TrendingWindow.WEEK : req.window };
     },
     async recordRecommendationClick(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));
-      return { clickedAt: timestampFromDate(await svc.recordClick(userId, req.recommendationId)) };
+      const clickedAt = await svc.recordClick(userId, req.recommendationId);
+      await quietly(hooks.clicked?.(userId, req.recommendationId));
+      return { clickedAt: timestampFromDate(clickedAt) };
     },
     async submitFeedback(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));

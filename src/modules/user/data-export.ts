@@ -21,6 +21,8 @@ const SECTIONS: Record<string, string> = {
   activity: `select session_id, action_type, movie_id::text, host(ip_address) as ip_address, user_agent, referer, source, metadata, "timestamp"
       from user_activity_logs where user_id = ? order by "timestamp"`,
   performanceMetrics: `select metric_name, metric_value, metric_unit, endpoint, "timestamp" from performance_metrics where user_id = ? order by "timestamp"`,
+  impressions: `select surface, movie_id::text, position, algorithm, variant, shown_at, clicked_at, converted_at, conversion_type
+      from recommendation_impressions where user_id = ? order by shown_at, id`,
   sessions: `select created_at, last_used_at, expires_at, revoked_at, revoked_reason, user_agent from user_sessions where user_id = ? order by created_at`,
 };
 
