@@ -81,7 +81,10 @@ describe("COPY text", () => {
 
 describe("analytics configuration", () => {
   it("has safe defaults", () => {
-    expect(loadConfig({}).analytics).toEqual({ trustedProxies: [], retentionMonths: 12, archiveMode: "archive", metricsFlushMs: 10_000 });
+    expect(loadConfig({}).analytics).toEqual({
+      trustedProxies: [], retentionMonths: 12, archiveMode: "archive", metricsFlushMs: 10_000,
+      auditRetentionDays: 730, impressionFlushMs: 1000, impressionBufferMax: 5000, attributionWindowHours: 24,
+    });
   });
 
   it("reads and validates TRUSTED_PROXIES, retention and archive mode", () => {
