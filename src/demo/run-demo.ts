@@ -244,7 +244,7 @@ async function main(): Promise<void> {
         if (!stopping) void shutdown(`${role} exited unexpectedly (${signal ?? `code ${code}`})`, 1);
       });
     }
-    await waitUntilServing(opts.port, (children[0] as { child: ChildProcess }).child, 60_000);
+    await waitUntilServing(opts.port, (children[0] as { child: ChildProcess }).child, 180_000); // generous: a busy machine starts slowly
     if (stopping) return;
     const journey = await newcomerJourney(`http://127.0.0.1:${opts.port}`);
     if (!stopping) printWelcome(opts, infra, counts, journey);
