@@ -2,7 +2,10 @@
  * `serve` with SERVER_PROCESSES=2 (node:cluster): both processes answer on one port, /metrics adds up what both
  * served, a process that dies is replaced while the other keeps serving, and SIGTERM stops everything with exit 0.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
@@ -66,10 +69,6 @@ describe("SERVER_PROCESSES=2", () => {
 
 describe("WORKER_PROCESSES=2", () => {
   it("starts two worker processes and stops both on SIGTERM with exit 0", async () => {
-    const { spawn } = await import("node:child_process");
-    const { once } = await import("node:events");
-    const { createInterface } = await import("node:readline");
-    const { inject } = await import("vitest");
     const child = spawn(process.execPath, ["src/main.ts", "worker"], {
       env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", WORKER_PROCESSES: "2", DATABASE_URL: inject("databaseUrl"), REDIS_URL: inject("redisUrl"), REDIS_PREFIX: inject("redisPrefix") },
       stdio: ["ignore", "pipe", "inherit"],
