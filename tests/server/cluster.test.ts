@@ -47,7 +47,7 @@ describe("SERVER_PROCESSES=2", () => {
     // Each process's pool is reported, summed: 2 processes × DB_POOL_MAX 2.
     expect(metric(after, 'movierec_db_pool_connections\\{state="max"\\}')).toBe(4);
     // Read from Redis once, not once per process.
-    expect(after.match(/^movierec_cache_hit_ratio /gm)).toHaveLength(1);
+    expect(after.split("\n").filter((l) => l.startsWith("movierec_cache_hit_ratio"))).toHaveLength(1);
   });
 
   it("replaces a process that dies; the other keeps serving meanwhile", async () => {
