@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
+import { exitWithIpcParent } from "./platform/parent-watch.ts";
 import { openOrm } from "./platform/orm.ts";
 import { migrateDown, migrateUp } from "./platform/migrations.ts";
 import { ensurePartitions } from "./platform/partitions.ts";
@@ -58,7 +59,13 @@ const ROLES: Record<string, Role> = {
       await orm.close();
     }
   },
-  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the shared datasets. */
+  /** `npm run datasets -- DIR [--from SRC] [--offline]`: checks (SHA-256) or downloads the public datasets into DIR. */
+  async datasets() {
+    const { runDatasetsCommand } = await import("./modules/catalog/dataset-files.ts");
+    const code = await runDatasetsCommand(process.argv.slice(3), (line) => console.log(line));
+    if (code !== 0) process.exit(code);
+  },
+  /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the public datasets. */
   async import(config) {
     const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
     await runImportCommand(config, process.argv.slice(3), (line) => console.log(line));
@@ -124,12 +131,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
+  // Started by `npm run demo` (with an IPC channel): stop with it, even when it was killed hard.
+  exitWithIpcParent(() => shutdown("parent exited"));
   stop = await role(config, log);
   started = true;
   if (!stop) {
     process.exitCode = 0;
     process.removeAllListeners("SIGTERM");
     process.removeAllListeners("SIGINT");
+    process.removeAllListeners("SIGHUP");
     return;
   }
   if (signalled) {

@@ -345,16 +345,20 @@ async function main(): Promise<void> {
       await server.stop();
     }
 
-    if (env.BENCH_SKIP_IMPORT !== "1") {
+    // The datasets come from --data-dir DIR or DATASETS_DIR (prepared by `npm run datasets -- DIR`).
+    const flag = process.argv.indexOf("--data-dir");
+    const datasetsDir = flag > 0 ? process.argv[flag + 1] : env.DATASETS_DIR;
+    if (env.BENCH_SKIP_IMPORT !== "1" && !datasetsDir) console.log("\ndataset import skipped: pass --data-dir DIR or set DATASETS_DIR");
+    if (env.BENCH_SKIP_IMPORT !== "1" && datasetsDir) {
       const { measureImportThroughput } = await import("../modules/catalog/dataset-import.ts");
       const importUrl = await createDatabase(infra.databaseUrl, importDb);
       try {
         const iorm = await openOrm(importUrl, { poolMax: 2 });
         await migrateUp(iorm);
         await iorm.close();
-        const first = await measureImportThroughput(importUrl);
+        const first = await measureImportThroughput(importUrl, path.resolve(datasetsDir));
         console.log(`\ndataset import (TMDb 5000 + MovieLens), empty catalogue: ${first.rows} rows in ${first.seconds.toFixed(1)} s = ${first.rowsPerSecond.toFixed(0)} rows/s`);
-        const again = await measureImportThroughput(importUrl);
+        const again = await measureImportThroughput(importUrl, path.resolve(datasetsDir));
         console.log(`dataset import re-run (nothing changes): ${again.rows} rows in ${again.seconds.toFixed(1)} s = ${again.rowsPerSecond.toFixed(0)} rows/s`);
       } finally {
         await dropDatabase(infra.databaseUrl, importDb);

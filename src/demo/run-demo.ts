@@ -4,10 +4,13 @@
  *   1. find or start PostgreSQL and Redis (platform/dev-infra.ts; data in `.data/`),
  *   2. migrate the database and load the generated demo catalogue (idempotent),
  *   3. start `node src/main.ts serve` and `node src/main.ts worker` with the URLs,
- *   4. on Ctrl-C / SIGTERM: stop server and worker, then what step 1 started.
+ *   4. on SIGINT / SIGTERM / SIGHUP, or when its parent (npm) dies: stop server and worker, then what step 1 started.
+ *      Server and worker hold an IPC channel to this process and stop when it closes, so they do not outlive
+ *      it even when it is killed hard; the private PostgreSQL and redis-server have a watcher for that too.
  *
  * Flags (after `npm run demo --`): --port N, --database-url URL, --redis-url URL,
- * --data-dir DIR, --private (ignore servers on 5432/6379 and start private ones).
+ * --data-dir DIR, --private (ignore servers on 5432/6379 and start private ones),
+ * --pg-port N / --redis-port N (ports of the PostgreSQL / Redis the demo starts; default free ones).
  * DATABASE_URL, REDIS_URL and PORT in the environment work too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -16,6 +19,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureInfrastructure, redact, type Infrastructure } from "../platform/dev-infra.ts";
+import { exitWithParentPid } from "../platform/parent-watch.ts";
 import { migrateUp } from "../platform/migrations.ts";
 import { openOrm } from "../platform/orm.ts";
 import { ensurePartitions } from "../platform/partitions.ts";
@@ -32,6 +36,8 @@ interface DemoOptions {
   redisUrl?: string;
   dataDir: string;
   privateServers: boolean;
+  pgPort?: number | undefined;
+  redisPort?: number | undefined;
 }
 
 const log = (msg: string): void => console.log(`[demo] ${msg}`);
@@ -50,16 +56,21 @@ function demoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOptions {
       "redis-url": { type: "string" },
       "data-dir": { type: "string" },
       private: { type: "boolean" },
+      "pg-port": { type: "string" },
+      "redis-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
-    console.log("usage: npm run demo -- [--port 8080] [--database-url postgres://…] [--redis-url redis://…] [--data-dir .data] [--private]");
+    console.log("usage: npm run demo -- [--port 8080] [--database-url postgres://…] [--redis-url redis://…] [--data-dir .data] [--private] [--pg-port N] [--redis-port N]");
     process.exit(0);
   }
-  const rawPort = values.port ?? env.PORT ?? "8080";
-  const port = Number(rawPort);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port ${JSON.stringify(rawPort)}`);
+  const portOf = (raw: string, flag: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid ${flag} ${JSON.stringify(raw)}: a port is 1–65535`);
+    return n;
+  };
+  const port = portOf(values.port ?? env.PORT ?? "8080", "port");
   const nonEmpty = (v: string | undefined) => (v === undefined || v === "" ? undefined : v);
   return {
     port,
@@ -67,6 +78,8 @@ function demoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOptions {
     redisUrl: nonEmpty(values["redis-url"]) ?? nonEmpty(env.REDIS_URL),
     dataDir: resolve(values["data-dir"] ?? join(REPO_ROOT, ".data")),
     privateServers: values.private ?? false,
+    pgPort: values["pg-port"] === undefined ? undefined : portOf(values["pg-port"], "--pg-port"),
+    redisPort: values["redis-port"] === undefined ? undefined : portOf(values["redis-port"], "--redis-port"),
   };
 }
 
@@ -117,9 +130,12 @@ async function waitUntilServing(port: number, server: ChildProcess, timeoutMs: n
   throw new Error(`the server did not report SERVING on port ${port} within ${timeoutMs / 1000} s`);
 }
 
-/** Starts `node src/main.ts <role>` with Node 24 (this process's node), sharing our terminal. */
+/**
+ * Starts `node src/main.ts <role>` with Node 24 (this process's node), sharing our terminal. The IPC channel is
+ * the child's lifeline: main.ts shuts down when it closes, i.e. when this process is gone for any reason.
+ */
 function startRole(role: "serve" | "worker", env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [join(REPO_ROOT, "src", "main.ts"), role], { cwd: REPO_ROOT, env, stdio: "inherit" });
+  return spawn(process.execPath, [join(REPO_ROOT, "src", "main.ts"), role], { cwd: REPO_ROOT, env, stdio: ["inherit", "inherit", "inherit", "ipc"] });
 }
 
 /** SIGTERM, then SIGKILL after the timeout; resolves when the child is gone. */
@@ -184,9 +200,13 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => void shutdown(`received ${signal}`, 0));
   }
+  // npm forwards SIGINT and SIGTERM, but dies of SIGHUP or SIGKILL without telling us: then our parent pid changes.
+  exitWithParentPid(() => void shutdown("the parent process exited", 0));
+  // A closed terminal or pipe makes writes fail (EIO/EPIPE); that must not abort the clean-up.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 
   try {
-    infra = await ensureInfrastructure({ databaseUrl: opts.databaseUrl, redisUrl: opts.redisUrl, dataDir: opts.dataDir, log, useLocalServers: !opts.privateServers });
+    infra = await ensureInfrastructure({ databaseUrl: opts.databaseUrl, redisUrl: opts.redisUrl, dataDir: opts.dataDir, log, useLocalServers: !opts.privateServers, postgresPort: opts.pgPort, redisPort: opts.redisPort });
     if (stopping) return;
     const counts = await prepareDatabase(infra.databaseUrl);
     log(`demo catalogue loaded: ${counts.movies} movies, ${counts.genres} genres, ${counts.persons} people`);

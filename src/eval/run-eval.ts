@@ -1,5 +1,6 @@
 /**
- * Offline evaluation: `npm run eval -- --ratings <ratings.csv|u.data> [--max-items N] [--json]`.
+ * Offline evaluation: `npm run eval -- --ratings <ratings.csv|u.data> [--max-items N] [--json]`, or `--data-dir DIR`
+ * (or DATASETS_DIR) for DIR/ml-latest-small/ratings.csv as `npm run datasets -- DIR` prepares it.
  * Protocol (see the issue): every rating is an implicit interaction; users with ≥ 5 interactions; per user the
  * latest 20% is the test set; all items seen in training are ranked, minus the user's training items. The hybrid's
  * parameters are tuned on a second split of the training data only (its own latest 20%), then refit on all of it.
@@ -14,15 +15,20 @@ import { DEFAULT_TRAIN, scoreUser, trainRecommender, type Recommender, type Trai
 import { tuneHybrid } from "./tune.ts";
 import type { Interactions } from "./split.ts";
 
-const { values: args } = parseArgs({ options: { ratings: { type: "string" }, "max-items": { type: "string" }, json: { type: "boolean" } } });
-if (!args.ratings) {
-  console.error("usage: npm run eval -- --ratings <ratings.csv|u.data> [--max-items N] [--json]");
+const { values: args } = parseArgs({
+  options: { ratings: { type: "string" }, "data-dir": { type: "string" }, "max-items": { type: "string" }, json: { type: "boolean" } },
+});
+// A tool script, like the benches: the dataset folder may come from the environment (never a built-in path).
+const dataDir = args["data-dir"] || process.env.DATASETS_DIR;
+const ratingsPath = args.ratings ?? (dataDir ? join(dataDir, "ml-latest-small", "ratings.csv") : undefined);
+if (!ratingsPath) {
+  console.error("usage: npm run eval -- --ratings <ratings.csv|u.data> | --data-dir DIR [--max-items N] [--json]   (or DATASETS_DIR=DIR)");
   process.exit(2);
 }
-const ratings = readRatings(args.ratings);
+const ratings = readRatings(ratingsPath);
 const users = ratings.userIds.length;
 const items = ratings.itemIds.length;
-const tokens = genreTokens(args.ratings, ratings.itemIds);
+const tokens = genreTokens(ratingsPath, ratings.itemIds);
 const maxItems = Number(args["max-items"] ?? DEFAULT_TRAIN.maxItems);
 const split = temporalSplit(ratings, { minInteractions: 5, testFraction: 0.2 });
 
@@ -58,7 +64,7 @@ const figures = { users: set.test.size, catalogue: set.catalogue, trainInteracti
 if (args.json) {
   console.log(JSON.stringify(figures, null, 2));
 } else {
-  console.log(`${args.ratings}: ${figures.users} users, ${figures.catalogue} items in training, ${figures.trainInteractions} train / ${figures.testInteractions} test interactions`);
+  console.log(`${ratingsPath}: ${figures.users} users, ${figures.catalogue} items in training, ${figures.trainInteractions} train / ${figures.testInteractions} test interactions`);
   console.log(`training ${trainSeconds.toFixed(1)} s (EASE on the ${maxItems} most popular items, item-kNN, content, trending)`);
   console.log("model              NDCG@10  Recall@10  HR@10   Coverage@10  scoring s");
   for (const [name, r] of Object.entries(rows)) {

@@ -21,6 +21,8 @@ export interface Config {
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
   readonly dbPoolMax: number;
+  /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
+  readonly datasetsDir: string | undefined;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
   readonly tmdb: TmdbConfig;
   /** Authentication and account security (issue 3); see src/modules/user/SECURITY.md. */
@@ -80,6 +82,12 @@ export interface AuthConfig {
   /** argon2id cost: memory in KiB and passes (parallelism 1); stored in each hash, so raising them later is safe. */
   readonly passwordMemoryKib: number;
   readonly passwordIterations: number;
+  /**
+   * How long a process trusts a session check (open session, active account) before asking PostgreSQL again: the
+   * longest a logout, password change, token-reuse revocation or deactivation takes to reach every process. 0 asks
+   * on every call.
+   */
+  readonly sessionCacheTtlMs: number;
 }
 
 /** A configuration error lists every bad variable, one line each. */
@@ -160,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
       apiKey: env.TMDB_API_KEY || undefined,
@@ -263,6 +272,8 @@ function loadAuthConfig(
     // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane); see the login bench for the throughput it gives.
     passwordMemoryKib: int("PASSWORD_MEMORY_KIB", 19_456, 1024, 1_048_576),
     passwordIterations: int("PASSWORD_ITERATIONS", 2, 1, 20),
+    // Capped at one second: revocations must reach every process within that (issue 13).
+    sessionCacheTtlMs: int("SESSION_CACHE_TTL_MS", 1000, 0, 1000),
   });
 }
 

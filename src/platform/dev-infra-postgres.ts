@@ -10,7 +10,7 @@ import { arch, platform } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { commandLine, freePort, isAlive, isRoot, OutputTail, waitForExit } from "./dev-infra-process.ts";
+import { assertPortFree, commandLine, freePort, isAlive, isRoot, OutputTail, stopWhenOwnerDies, waitForExit } from "./dev-infra-process.ts";
 
 /** Superuser of the embedded cluster; the cluster only listens on 127.0.0.1. */
 const EMBEDDED_USER = "postgres";
@@ -75,7 +75,7 @@ export interface EmbeddedPostgresHandle {
  * signals the whole foreground group, and the database must outlive the server
  * and worker that are still shutting down on top of it. stop() ends it last.
  */
-export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: string) => void }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: string) => void; port?: number | undefined }): Promise<EmbeddedPostgresHandle> {
   const { dir, log } = opts;
   const root = isRoot();
   await stopStalePostmaster(dir, log);
@@ -109,7 +109,8 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
     }
   }
 
-  const port = await freePort();
+  if (opts.port !== undefined) await assertPortFree(opts.port, "embedded PostgreSQL");
+  const port = opts.port ?? (await freePort());
   const ids = root ? osUserIds("postgres") : {};
   const child = spawn(
     await postgresBinary(),
@@ -137,6 +138,8 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
     if (state.exitCode === undefined) child.kill("SIGINT");
   };
   process.once("exit", stopOnExit);
+  // …and when we are killed hard (no 'exit' event), a watcher sends the same fast-shutdown request.
+  const guard = child.pid !== undefined ? stopWhenOwnerDies(child.pid, "INT") : { cancel() {} };
 
   const serverUrl = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
   const deadline = Date.now() + 60_000;
@@ -148,6 +151,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
   }
   if (problem !== undefined) {
     process.removeListener("exit", stopOnExit);
+    guard.cancel();
     child.kill("SIGKILL");
     const why = state.exitCode !== undefined ? `exited with code ${state.exitCode}` : `did not accept connections within 60 s (${problem})`;
     throw new Error(`embedded PostgreSQL on port ${port} ${why}${rootHint(root, dir)}\n${output}`);
@@ -161,6 +165,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; log: (msg: stri
       if (stopped) return;
       stopped = true;
       process.removeListener("exit", stopOnExit);
+      guard.cancel();
       if (state.exitCode !== undefined) return;
       // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
       child.kill("SIGINT");

@@ -2,7 +2,7 @@
  * Small process and network helpers shared by the local-infrastructure bootstrap
  * (embedded PostgreSQL, private redis-server). Development tooling only.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -81,4 +81,32 @@ export class OutputTail {
   toString(): string {
     return this.#lines.join("\n");
   }
+}
+
+/**
+ * A server started in a process group of its own (embedded PostgreSQL, redis-server) does not die with us when we
+ * are killed hard (SIGKILL gives no chance to stop it), so a tiny detached shell waits for our pid to disappear
+ * and then sends `signal` to the server. `cancel()` (called by a normal stop) ends the watcher first.
+ */
+export function stopWhenOwnerDies(targetPid: number, signal: "INT" | "TERM"): { cancel(): void } {
+  const script = `while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -${signal} "$2" 2>/dev/null`;
+  const watcher = spawn("sh", ["-c", script, "watch", String(process.pid), String(targetPid)], { detached: true, stdio: "ignore" });
+  watcher.on("error", () => undefined); // no sh: nothing to guard with, the next run's stale-process check remains
+  watcher.unref();
+  return {
+    cancel() {
+      if (watcher.exitCode === null && watcher.signalCode === null) watcher.kill("SIGKILL");
+    },
+  };
+}
+
+/** Fails with a clear message when something already listens on 127.0.0.1:port (a port the user chose). */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === "EADDRINUSE" ? `${what}: port ${port} is already in use; choose another one` : `${what}: port ${port}: ${err.message}`)),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
 }

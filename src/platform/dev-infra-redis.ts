@@ -8,7 +8,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { commandLine, freePort, isAlive, isRoot, OutputTail, waitForExit, whichSync } from "./dev-infra-process.ts";
+import { assertPortFree, commandLine, freePort, isAlive, isRoot, OutputTail, stopWhenOwnerDies, waitForExit, whichSync } from "./dev-infra-process.ts";
 
 /** Connects once and sends PING; returns undefined when Redis answers, else why not. Never throws. */
 export async function probeRedis(url: string, timeoutMs = 2000): Promise<string | undefined> {
@@ -73,13 +73,14 @@ export interface RedisServerHandle {
  * Starts `binary` on a free port of 127.0.0.1 with persistence off (nothing is
  * written to disk but a pid file in `dir`) and waits until it answers PING.
  */
-export async function startRedisServer(opts: { binary: string; dir: string; log: (msg: string) => void }): Promise<RedisServerHandle> {
+export async function startRedisServer(opts: { binary: string; dir: string; log: (msg: string) => void; port?: number | undefined }): Promise<RedisServerHandle> {
   const { binary, dir, log } = opts;
   await mkdir(dir, { recursive: true });
   const pidFile = join(dir, "redis-server.pid");
   await stopStaleRedis(pidFile, log);
 
-  const port = await freePort();
+  if (opts.port !== undefined) await assertPortFree(opts.port, "redis-server");
+  const port = opts.port ?? (await freePort());
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--pidfile", pidFile];
   // A process group of its own: Ctrl-C in a terminal must not take Redis down before the
   // server and worker using it have shut down; stop() ends it last.
@@ -103,6 +104,8 @@ export async function startRedisServer(opts: { binary: string; dir: string; log:
   // If our process ends without stop(), do not leave redis-server behind.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
+  // …and not when we are killed hard either.
+  const guard = child.pid !== undefined ? stopWhenOwnerDies(child.pid, "TERM") : { cancel() {} };
 
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
@@ -114,6 +117,7 @@ export async function startRedisServer(opts: { binary: string; dir: string; log:
   }
   if (lastProblem !== undefined) {
     process.removeListener("exit", killOnExit);
+    guard.cancel();
     child.kill("SIGKILL");
     const why = exitCode !== undefined ? `exited with code ${exitCode}` : `did not answer PING within 15 s (${lastProblem})`;
     throw new Error(`redis-server (${binary}) ${why}\n${output}`);
@@ -128,6 +132,7 @@ export async function startRedisServer(opts: { binary: string; dir: string; log:
       if (stopped) return;
       stopped = true;
       process.removeListener("exit", killOnExit);
+      guard.cancel();
       if (exitCode === undefined) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);

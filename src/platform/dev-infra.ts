@@ -35,6 +35,10 @@ export interface EnsureInfrastructureOptions {
   useLocalServers?: boolean;
   /** Name of the database created on a discovered or embedded server; defaults to `movierec`. */
   databaseName?: string;
+  /** Port of an embedded PostgreSQL this call starts (default: a free one). */
+  postgresPort?: number | undefined;
+  /** Port of a private redis-server this call starts (default: a free one). */
+  redisPort?: number | undefined;
 }
 
 export interface Infrastructure {
@@ -79,13 +83,14 @@ export async function ensureInfrastructure(opts: EnsureInfrastructureOptions): P
       log(`PostgreSQL: using ${redact(databaseUrl)}`);
     } else {
       const probeUrl = opts.probePostgresUrl ?? DEFAULT_POSTGRES_PROBE_URL;
-      const problem = useLocal ? await probePostgres(probeUrl) : "private servers requested";
-      if (problem === undefined) {
+      // Not probed at all when private servers are asked for: whatever runs there is neither used nor judged.
+      const problem = useLocal ? await probePostgres(probeUrl) : undefined;
+      if (useLocal && problem === undefined) {
         databaseUrl = await ensureDatabase(probeUrl, databaseName);
         log(`PostgreSQL: found a local server, using ${redact(databaseUrl)}`);
       } else {
-        log(`PostgreSQL: none usable at ${redact(probeUrl)} (${problem}); starting an embedded one`);
-        embedded = await startEmbeddedPostgres({ dir: join(dataDir, "postgres"), log });
+        log(useLocal ? `PostgreSQL: none usable at ${redact(probeUrl)} (${problem}); starting an embedded one` : "PostgreSQL: private servers requested (--private); starting an embedded one");
+        embedded = await startEmbeddedPostgres({ dir: join(dataDir, "postgres"), log, port: opts.postgresPort });
         databaseUrl = await ensureDatabase(embedded.serverUrl, databaseName);
         log(`PostgreSQL: embedded server on port ${embedded.port}, data in ${join(dataDir, "postgres")}`);
       }
@@ -99,14 +104,14 @@ export async function ensureInfrastructure(opts: EnsureInfrastructureOptions): P
       log(`Redis: using ${redact(redisUrl)}`);
     } else {
       const probeUrl = opts.probeRedisUrl ?? DEFAULT_REDIS_PROBE_URL;
-      const problem = useLocal ? await probeRedis(probeUrl) : "private servers requested";
-      if (problem === undefined) {
+      const problem = useLocal ? await probeRedis(probeUrl) : undefined;
+      if (useLocal && problem === undefined) {
         redisUrl = probeUrl;
         log(`Redis: found a local server at ${redact(redisUrl)}`);
       } else {
-        log(`Redis: none at ${redact(probeUrl)} (${problem}); starting a private redis-server`);
+        log(useLocal ? `Redis: none at ${redact(probeUrl)} (${problem}); starting a private redis-server` : "Redis: private servers requested (--private); starting a private redis-server");
         const binary = findOrInstallRedisServer(log);
-        redisServer = await startRedisServer({ binary, dir: join(dataDir, "redis"), log });
+        redisServer = await startRedisServer({ binary, dir: join(dataDir, "redis"), log, port: opts.redisPort });
         redisUrl = redisServer.url;
         log(`Redis: private redis-server (pid ${redisServer.pid}) on port ${redisServer.port}, no persistence`);
       }

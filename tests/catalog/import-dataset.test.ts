@@ -1,6 +1,7 @@
 /**
- * Dataset bulk import against a private migrated database: TMDb 5000 and MovieLens subsets (the full files are the
- * command's and the bench's), idempotent re-runs, malformed rows reported by line and skipped, batches all-or-nothing.
+ * Dataset bulk import against a private migrated database, from the repository's own fixtures (tests/fixtures: a
+ * TMDb-5000-format file built from MIT-licensed TMDb recordings and a MovieLens sample; the full files are the
+ * command's and the bench's): idempotent re-runs, malformed rows reported by line and skipped, batches all-or-nothing.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -8,7 +9,7 @@ import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { importMovieLensMovies, importMovieLensRatings, movieLensStars, movieLensTitle, readLinks } from "../../src/modules/catalog/dataset-movielens.ts";
-import { defaultDataDir, importDatasets, parseImportArgs, runImportCommand } from "../../src/modules/catalog/dataset-import.ts";
+import { importDatasets, parseImportArgs, runImportCommand } from "../../src/modules/catalog/dataset-import.ts";
 import { createRedis } from "../../src/platform/redis.ts";
 import { importTmdb5000 } from "../../src/modules/catalog/dataset-tmdb5000.ts";
 import { CsvParser, parseCsv } from "../../src/modules/catalog/dataset-csv.ts";
@@ -16,7 +17,8 @@ import { openImportPool } from "../../src/modules/catalog/import-sql.ts";
 import { slugify } from "../../src/modules/catalog/upsert-catalog.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 
-const DATA = defaultDataDir();
+/** Laid out like a `npm run datasets` folder: tmdb-5000/ and ml-latest-small/. */
+const DATA = path.join(import.meta.dirname, "../fixtures");
 let t: MigratedDatabase;
 let pool: pg.Pool;
 let tmp: string;
@@ -76,31 +78,31 @@ describe("TMDb 5000", () => {
   const dir = path.join(DATA, "tmdb-5000");
 
   it("imports movies with genres (slugged), keywords and companies, and a re-run changes nothing", async () => {
-    const first = await importTmdb5000(pool, { dir, limit: 300, batchSize: 100 });
-    expect(first).toMatchObject({ rows: 300, imported: 300, updated: 0, unchanged: 0, malformedCount: 0 });
-    const avatar = await one<{ title: string; release_date: string; budget: string; tmdb_rating: string; status: string; genres: string[]; keywords: number; companies: number }>(
+    const first = await importTmdb5000(pool, { dir, batchSize: 40 });
+    expect(first).toMatchObject({ rows: 99, imported: 99, updated: 0, unchanged: 0, malformedCount: 0 });
+    const fightClub = await one<{ title: string; release_date: string; budget: string; tmdb_rating: string; status: string; genres: string[]; keywords: number; companies: number }>(
       `select m.title, to_char(m.release_date, 'YYYY-MM-DD') as release_date, m.budget, m.tmdb_rating, m.status,
               array(select g.slug from movie_genres mg join genres g on g.id = mg.genre_id where mg.movie_id = m.id order by g.slug) as genres,
               (select count(*)::int from movie_keywords k where k.movie_id = m.id) as keywords,
               (select count(*)::int from movie_production_companies c where c.movie_id = m.id) as companies
-         from movies m where m.tmdb_id = 19995`,
+         from movies m where m.tmdb_id = 550`,
     );
-    expect(avatar).toEqual({
-      title: "Avatar", release_date: "2009-12-10", budget: "237000000", tmdb_rating: "7.2", status: "Released",
-      genres: ["action", "adventure", "fantasy", "science-fiction"], keywords: 21, companies: 4,
+    expect(fightClub).toEqual({
+      title: "Fight Club", release_date: "1999-10-15", budget: "63000000", tmdb_rating: "8.4", status: "Released",
+      genres: ["drama"], keywords: 14, companies: 5,
     });
     const before = await one<{ max: Date }>("select max(updated_at) as max from movies");
-    const again = await importTmdb5000(pool, { dir, limit: 300, batchSize: 100 });
-    expect(again).toMatchObject({ rows: 300, imported: 0, updated: 0, unchanged: 300 });
+    const again = await importTmdb5000(pool, { dir, batchSize: 40 });
+    expect(again).toMatchObject({ rows: 99, imported: 0, updated: 0, unchanged: 99 });
     expect((await one<{ max: Date }>("select max(updated_at) as max from movies")).max).toEqual(before.max);
   });
 
   it("refreshes only what changed: an edited title and a removed keyword are restored, reported as updated", async () => {
-    await pool.query("update movies set title = 'Avatar (edited)' where tmdb_id = 19995");
-    await pool.query("delete from movie_keywords where movie_id = (select id from movies where tmdb_id = 285) and keyword_id in (select id from keywords limit 1000)");
-    const r = await importTmdb5000(pool, { dir, limit: 300 });
-    expect(r).toMatchObject({ imported: 0, updated: 2, unchanged: 298 });
-    expect((await one<{ title: string }>("select title from movies where tmdb_id = 19995")).title).toBe("Avatar");
+    await pool.query("update movies set title = 'Wonka (edited)' where tmdb_id = 787699");
+    await pool.query("delete from movie_keywords where movie_id = (select id from movies where tmdb_id = 550) and keyword_id in (select id from keywords limit 1000)");
+    const r = await importTmdb5000(pool, { dir });
+    expect(r).toMatchObject({ imported: 0, updated: 2, unchanged: 97 });
+    expect((await one<{ title: string }>("select title from movies where tmdb_id = 787699")).title).toBe("Wonka");
   });
 
   it("reports malformed rows by line number, skips them, and imports the rest", async () => {
@@ -186,7 +188,7 @@ describe("MovieLens", () => {
     const movies = await importMovieLensMovies(pool, { dir, links });
     expect(movies.skipReasons).toEqual({ "no TMDb id in links.csv": 8 });
     expect(movies.malformedCount).toBe(0);
-    // Toy Story is not among the first 300 TMDb 5000 rows: it arrives from MovieLens, with its IMDb id and genres.
+    // Toy Story is not in the TMDb-format fixture: it arrives from MovieLens, with its IMDb id and genres.
     const toy = await one<{ title: string; imdb_id: string; genres: string[] }>(
       `select title, imdb_id, array(select g.name from movie_genres mg join genres g on g.id = mg.genre_id where mg.movie_id = m.id order by 1) as genres
          from movies m where tmdb_id = 862`,
@@ -215,7 +217,11 @@ describe("MovieLens", () => {
 
 describe("command", () => {
   it("parses its arguments", () => {
-    expect(parseImportArgs(["all", "--limit", "10"])).toMatchObject({ datasets: ["tmdb-5000", "movielens"], limit: 10 });
+    expect(parseImportArgs(["all", "--limit", "10", "--data-dir", "/d"])).toEqual({ datasets: ["tmdb-5000", "movielens"], dataDir: "/d", limit: 10 });
+    expect(parseImportArgs(["movielens"], "/from-env")).toMatchObject({ dataDir: "/from-env" });
+    expect(parseImportArgs(["movielens", "--data-dir", "/flag"], "/from-env")).toMatchObject({ dataDir: "/flag" });
+    // No built-in folder: without a flag or DATASETS_DIR the command says how to get the data.
+    expect(() => parseImportArgs(["all"])).toThrow(/no dataset folder: pass --data-dir DIR or set DATASETS_DIR .*npm run datasets/);
     expect(() => parseImportArgs([])).toThrow(/usage/);
     expect(() => parseImportArgs(["imdb"])).toThrow(/unknown argument/);
   });
@@ -224,9 +230,10 @@ describe("command", () => {
     const redisPrefix = `${inject("redisPrefix")}ds${Date.now().toString(36)}`;
     const redis = createRedis(inject("redisUrl"), { keyPrefix: `${redisPrefix}:` });
     try {
-      const [{ id }] = (await pool.query<{ id: string }>("update movies set overview = 'changed' where tmdb_id = 19995 returning id")).rows as [{ id: string }];
+      const [{ id }] = (await pool.query<{ id: string }>("update movies set overview = 'changed' where tmdb_id = 550 returning id")).rows as [{ id: string }];
       const lines: string[] = [];
-      const report = await runImportCommand({ databaseUrl: t.db.url, redisUrl: inject("redisUrl"), redisPrefix }, ["tmdb-5000", "--limit", "5"], (l) => lines.push(l));
+      const config = { databaseUrl: t.db.url, redisUrl: inject("redisUrl"), redisPrefix, datasetsDir: DATA };
+      const report = await runImportCommand(config, ["tmdb-5000", "--limit", "5"], (l) => lines.push(l));
       expect(report.files[0]).toMatchObject({ rows: 5, updated: 1, unchanged: 4 });
       expect(lines.join("\n")).toMatch(/tmdb_5000_movies\.csv: 5 rows — 0 imported, 1 updated, 4 unchanged, 0 skipped, 0 malformed — .* rows\/s\ntotal: 5 rows/);
       expect(await redis.get(`catalog:gen:movie:${id}`)).toBe("1");

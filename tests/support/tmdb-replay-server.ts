@@ -1,5 +1,5 @@
 /**
- * A real HTTP server that answers like TMDb API v3 from the recorded responses in ../shared/data/tmdb-api,
+ * A real HTTP server that answers like TMDb API v3 from the recorded responses in tests/fixtures/tmdb-api,
  * by path (`/3/movie/550` → movie-details.json, `/3/movie/550/credits` → movie-credits.json, …), with the
  * recorded error bodies for 401 and 404. Switches inject failures: the next N requests answer 429 with
  * Retry-After, or 5xx; every key is invalid; or chosen paths are missing. Every request is logged with its
@@ -10,10 +10,9 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { defaultDataDir } from "../../src/modules/catalog/dataset-import.ts";
 
-/** shared/data/tmdb-api: beside the repository, or the workplace's copy (see defaultDataDir). */
-export const TMDB_API_DIR = path.join(defaultDataDir(), "tmdb-api");
+/** The recorded responses kept in the repository (MIT, see tests/fixtures/README.md). */
+export const TMDB_API_DIR = path.join(import.meta.dirname, "../fixtures/tmdb-api");
 
 /** Recorded responses by path (without /3). The list recordings are page 1 only. */
 const ROUTES: Record<string, string> = {

@@ -1,14 +1,14 @@
 /**
- * `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: loads the shared datasets into
+ * `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: loads the public datasets (see dataset-files.ts) into
  * the catalogue (TMDb 5000 first, so MovieLens finds the rich rows and only adds what is missing). Idempotent:
  * a second run reports every row unchanged. Prints progress and the throughput in rows/s.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import type { FileReport } from "./dataset-batches.ts";
 import { importMovieLensMovies, importMovieLensRatings, readLinks } from "./dataset-movielens.ts";
 import { importTmdb5000 } from "./dataset-tmdb5000.ts";
+import { requireDatasetsDir } from "./dataset-files.ts";
 import type { Config } from "../../platform/config.ts";
 import { createLogger } from "../../platform/logger.ts";
 import { createRedis } from "../../platform/redis.ts";
@@ -19,7 +19,7 @@ export const DATASETS = ["tmdb-5000", "movielens"] as const;
 export type Dataset = (typeof DATASETS)[number];
 
 export interface DatasetImportOptions {
-  /** The folder holding `tmdb-5000/` and `ml-latest-small/` (default: `../shared/data` next to the repo). */
+  /** The folder holding `tmdb-5000/` and `ml-latest-small/` (see `npm run datasets`). */
   readonly dataDir: string;
   readonly datasets: readonly Dataset[];
   /** At most this many data rows per file. */
@@ -61,7 +61,7 @@ export async function importDatasets(pool: pg.Pool, opts: DatasetImportOptions):
  * The bench's import-throughput figure: imports every dataset into `databaseUrl` (which must be migrated)
  * and returns rows/s. Run it on an empty catalogue for the insert figure, again for the re-run figure.
  */
-export async function measureImportThroughput(databaseUrl: string, dataDir: string = defaultDataDir()): Promise<DatasetImportReport> {
+export async function measureImportThroughput(databaseUrl: string, dataDir: string): Promise<DatasetImportReport> {
   const pool = openImportPool(databaseUrl, 2);
   try {
     return await importDatasets(pool, { dataDir, datasets: DATASETS });
@@ -70,24 +70,15 @@ export async function measureImportThroughput(databaseUrl: string, dataDir: stri
   }
 }
 
-/**
- * `../shared/data` beside the repository (this file is `src/modules/catalog/…`); a checkout that does
- * not sit next to `shared/` (a clone in /tmp, say) falls back to the workplace's `/work/shared/data`.
- */
-export function defaultDataDir(): string {
-  const candidates = [path.resolve(import.meta.dirname, "../../../../shared/data"), "/work/shared/data"];
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
-}
-
 /** Parses the command's arguments; throws with a usage line when they make no sense. */
-export function parseImportArgs(argv: readonly string[]): { datasets: Dataset[]; dataDir: string; limit?: number } {
-  const usage = "usage: npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]";
+export function parseImportArgs(argv: readonly string[], envDataDir?: string): { datasets: Dataset[]; dataDir: string; limit?: number } {
+  const usage = "usage: npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]   (or DATASETS_DIR=DIR)";
   const datasets: Dataset[] = [];
-  let dataDir = defaultDataDir();
+  let dataDir: string | undefined;
   let limit: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--data-dir") dataDir = path.resolve(argv[++i] ?? "");
+    if (a === "--data-dir") dataDir = argv[++i] ?? "";
     else if (a === "--limit") {
       limit = Number(argv[++i]);
       if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer\n${usage}`);
@@ -96,7 +87,7 @@ export function parseImportArgs(argv: readonly string[]): { datasets: Dataset[];
     else throw new Error(`unknown argument ${JSON.stringify(a)}\n${usage}`);
   }
   if (datasets.length === 0) throw new Error(usage);
-  return { datasets: [...new Set(datasets)], dataDir, limit };
+  return { datasets: [...new Set(datasets)], dataDir: requireDatasetsDir(dataDir, envDataDir), limit };
 }
 
 /** One line per file: what happened, the malformed rows (first 20) and the throughput. */
@@ -120,11 +111,11 @@ export function formatReport(report: DatasetImportReport): string {
  * every cached list (if Redis is down, entries expire on their TTL: the import does not fail for it).
  */
 export async function runImportCommand(
-  config: Pick<Config, "databaseUrl" | "redisUrl" | "redisPrefix">,
+  config: Pick<Config, "databaseUrl" | "redisUrl" | "redisPrefix"> & { readonly datasetsDir?: string },
   argv: readonly string[],
   out: (line: string) => void,
 ): Promise<DatasetImportReport> {
-  const args = parseImportArgs(argv);
+  const args = parseImportArgs(argv, config.datasetsDir);
   const pool = openImportPool(config.databaseUrl, 2);
   const changed = new Set<string>();
   try {

@@ -1,6 +1,6 @@
 /**
  * The parts of TMDb API v3 responses the import reads, and their mapping onto `MovieRecord`s.
- * Shapes follow the recorded responses in shared/data/tmdb-api; fields may be null or absent upstream.
+ * Shapes follow the recorded responses in tests/fixtures/tmdb-api; fields may be null or absent upstream.
  */
 import { MOVIE_STATUSES, type MovieStatus } from "./entities/index.ts";
 import type { MovieRecord, PersonRecord } from "./upsert-catalog.ts";

@@ -17,7 +17,7 @@ export interface AccessClaims {
 export interface AccessTokens {
   sign(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }>;
   /** The claims of a valid, unexpired token; undefined for anything else (bad signature, expired, malformed). */
-  verify(token: string): Promise<AccessClaims | undefined>;
+  verify(token: string): Promise<(AccessClaims & { expiresAtMs: number }) | undefined>;
 }
 
 export function createAccessTokens(opts: { secret: string; keyId: string; ttlSeconds: number; now?: () => number }): AccessTokens {
@@ -47,7 +47,8 @@ export function createAccessTokens(opts: { secret: string; keyId: string; ttlSec
         });
         if (typeof payload.sub !== "string" || !/^[1-9][0-9]{0,18}$/.test(payload.sub)) return undefined;
         if (typeof payload.sid !== "string" || !/^[1-9][0-9]{0,18}$/.test(payload.sid)) return undefined;
-        return { userId: payload.sub, sessionId: payload.sid, isStaff: payload.staff === true };
+        if (typeof payload.exp !== "number") return undefined;
+        return { userId: payload.sub, sessionId: payload.sid, isStaff: payload.staff === true, expiresAtMs: payload.exp * 1000 };
       } catch (e) {
         if (e instanceof joseErrors.JOSEError) return undefined;
         throw e;

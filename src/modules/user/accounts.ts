@@ -191,6 +191,7 @@ export function createAccounts(deps: AccountsDeps) {
         tx.persist(user);
         await sessions.revoke(tx, caller.userId, { allExcept: caller.sessionId }, "password_changed");
       });
+      sessions.revoked(caller.userId); // again after the commit: a check sent in between saw the old state
     },
 
     /** Deletes the account; the database cascades to everything the design ties to the user (activity logs keep their rows, user NULL). */
@@ -198,6 +199,7 @@ export function createAccounts(deps: AccountsDeps) {
       const em = deps.orm.em.fork();
       await confirmPassword(em, caller.userId, password, client);
       await em.nativeDelete(User, { id: caller.userId });
+      sessions.revoked(caller.userId);
       log.info({ userId: caller.userId }, "account deleted");
     },
   };

@@ -9,12 +9,13 @@ import type { Logger } from "../../platform/logger.ts";
 import { createAccessTokens } from "./access-tokens.ts";
 import { loadAccount } from "./account-view.ts";
 import { createAccounts } from "./accounts.ts";
-import { type Authenticate, createAuthenticator } from "./authenticator.ts";
+import { type Authenticate, checkSession, createAuthenticator } from "./authenticator.ts";
 import { createDataCipher } from "./data-cipher.ts";
 import { exportUserData } from "./data-export.ts";
 import { createLoginRateLimiter } from "./login-rate-limiter.ts";
 import { createPasswordHasher } from "./password-hasher.ts";
 import { createProfiles } from "./profiles.ts";
+import { createSessionCache, type SessionCache } from "./session-cache.ts";
 import { SessionStore } from "./session-store.ts";
 import { createUserRpc } from "./user.rpc.ts";
 
@@ -29,13 +30,26 @@ export interface UserModuleDeps {
   redis: Redis;
 }
 
+// One session cache per connection pool (i.e. per process in production): the authenticator reads it and the
+// accounts of the same process forget what they revoke, even when the two were built separately.
+const sessionCaches = new WeakMap<MikroORM, SessionCache>();
+function sessionCacheOf(deps: Pick<UserModuleDeps, "config" | "orm">): SessionCache {
+  let cache = sessionCaches.get(deps.orm);
+  if (!cache) {
+    cache = createSessionCache({ ttlMs: deps.config.auth.sessionCacheTtlMs, load: (sid, uid) => checkSession(deps.orm, sid, uid) });
+    sessionCaches.set(deps.orm, cache);
+  }
+  return cache;
+}
+
 /** Builds the module once per process: the UserService handlers and the authenticator for the auth interceptor. */
 export function createUserModule(deps: UserModuleDeps) {
   const auth = deps.config.auth;
   const tokens = createAccessTokens({ secret: auth.jwtSecret, keyId: auth.jwtKeyId, ttlSeconds: auth.accessTokenTtlSeconds });
   const phones = createDataCipher(auth.dataKeys, "users.phone_number");
   const hasher = createPasswordHasher({ memoryKib: auth.passwordMemoryKib, iterations: auth.passwordIterations });
-  const sessions = new SessionStore({ refreshTtlSeconds: auth.refreshTokenTtlSeconds });
+  const cache = sessionCacheOf(deps);
+  const sessions = new SessionStore({ refreshTtlSeconds: auth.refreshTokenTtlSeconds, onRevoked: (userId, sessionId) => cache.forget(userId, sessionId) });
   const limiter = createLoginRateLimiter(deps.redis, {
     maxPerAccount: auth.loginMaxFailuresPerAccount,
     maxPerIp: auth.loginMaxFailuresPerIp,
@@ -54,5 +68,5 @@ export function createUserModule(deps: UserModuleDeps) {
 export function createUserAuthenticator(deps: Pick<UserModuleDeps, "config" | "orm">): Authenticate {
   const auth = deps.config.auth;
   const tokens = createAccessTokens({ secret: auth.jwtSecret, keyId: auth.jwtKeyId, ttlSeconds: auth.accessTokenTtlSeconds });
-  return createAuthenticator({ orm: deps.orm, tokens, serviceTokens: auth.serviceTokens });
+  return createAuthenticator({ tokens, sessions: sessionCacheOf(deps), serviceTokens: auth.serviceTokens });
 }

@@ -22,8 +22,16 @@ const INVALID = "refresh token is invalid or expired";
 
 export class SessionStore {
   readonly #ttlMs: number;
-  constructor(opts: { refreshTtlSeconds: number }) {
+  readonly #onRevoked: (userId: string, sessionId?: string) => void;
+  /** `onRevoked` hears of every revocation made here (after it is written), so this process's session cache forgets at once. */
+  constructor(opts: { refreshTtlSeconds: number; onRevoked?: (userId: string, sessionId?: string) => void }) {
     this.#ttlMs = opts.refreshTtlSeconds * 1000;
+    this.#onRevoked = opts.onRevoked ?? (() => {});
+  }
+
+  /** Tells this process's session cache that `userId`'s sessions (or one) were revoked by a write that has committed. */
+  revoked(userId: string, sessionId?: string): void {
+    this.#onRevoked(userId, sessionId);
   }
 
   /** Opens a session for `userId` (inside the caller's transaction) and returns its first refresh token. */
@@ -41,6 +49,7 @@ export class SessionStore {
    * session is revoked (reuse detection), then UNAUTHENTICATED. Returns the session's user for the new access token.
    */
   async rotate(em: EntityManager, refreshToken: string): Promise<IssuedRefresh & { user: User }> {
+    let reused: { userId: string; sessionId: string } | undefined;
     const result = await em.transactional(async (tx): Promise<{ ok: false } | ({ ok: true; user: User } & IssuedRefresh)> => {
       // Row lock: two concurrent refreshes with the same token cannot both succeed.
       const row = await tx.findOne(UserRefreshToken, { tokenHash: hashToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -53,6 +62,7 @@ export class SessionStore {
         // Committed with the transaction, before the caller sees the error: the revocation sticks.
         session.revokedAt = now;
         session.revokedReason = "token_reuse" satisfies SessionRevokeReason;
+        reused = { userId: user.id, sessionId: session.id };
         return { ok: false };
       }
       row.usedAt = now;
@@ -61,6 +71,7 @@ export class SessionStore {
       tx.create(UserRefreshToken, { session, tokenHash: hashToken(next) });
       return { ok: true, sessionId: session.id, refreshToken: next, expiresAt: session.expiresAt, user };
     });
+    if (reused) this.#onRevoked(reused.userId, reused.sessionId);
     if (!result.ok) throw new UnauthenticatedError(INVALID);
     return result;
   }
@@ -82,6 +93,9 @@ export class SessionStore {
     const where: Record<string, unknown> = { user: userId, revokedAt: null };
     if ("sessionId" in which) where.id = which.sessionId;
     else if (which.allExcept) where.id = { $ne: which.allExcept };
-    return em.nativeUpdate(UserSession, where, { revokedAt: new Date(), revokedReason: reason });
+    const n = await em.nativeUpdate(UserSession, where, { revokedAt: new Date(), revokedReason: reason });
+    // Inside a transaction this runs before the commit: forgetting early is harmless (the next check just queries).
+    if (n > 0) this.#onRevoked(userId, "sessionId" in which ? which.sessionId : undefined);
+    return n;
   }
 }
