@@ -11,11 +11,11 @@ import { ensurePartitions } from "./platform/partitions.ts";
 import { startServer } from "./server/server.ts";
 import { startWorkers } from "./worker/workers.ts";
 import { buildProcessors } from "./worker/processors.ts";
+import { keepSchedules } from "./worker/schedules.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "./server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "./server/impls.ts";
 import { createServerMetrics } from "./server/metrics-endpoint.ts";
-import { createRecommendationModule } from "./modules/recommendation/index.ts";
-import { aggregateDay, daysBetween, nativePool, scheduleAnalyticsJobs, utcDay } from "./modules/analytics/index.ts";
+import { aggregateDay, daysBetween, nativePool, utcDay } from "./modules/analytics/index.ts";
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
@@ -24,6 +24,8 @@ const ROLES: Record<string, Role> = {
     const deps = await openAppDeps(config, log);
     const metrics = createServerMetrics(deps);
     const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps), metrics });
+    // SIGHUP re-reads the TLS certificate files (the files are also polled, TLS_RELOAD_POLL_MS).
+    process.on("SIGHUP", () => server.reloadTls());
     return async () => {
       await server.close();
       await metrics.close(); // the last interval's RPC metrics
@@ -32,10 +34,13 @@ const ROLES: Record<string, Role> = {
   },
   async worker(config, log) {
     const deps = await openAppDeps(config, log);
-    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: buildProcessors(deps) });
-    await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep (upserted schedulers)
-    await createRecommendationModule(deps).schedule(); // nightly training with evaluation (REC_TRAIN_CRON; one scheduler id)
+    const built = buildProcessors(deps);
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors });
+    // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
+    // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
+    const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });
     return async () => {
+      schedules.close();
       await workers.close();
       await closeAppDeps(deps);
     };

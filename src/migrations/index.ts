@@ -9,6 +9,7 @@ import { UserSessions } from "./0003-user-sessions.ts";
 import { CatalogSearch } from "./0004-catalog-search.ts";
 import { NotificationDelivery } from "./0005-notification-delivery.ts";
 import { Analytics } from "./0006-analytics.ts";
+import { RescoreRequests } from "./0011-rescore-requests.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
@@ -17,4 +18,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "0004-catalog-search", class: CatalogSearch },
   { name: "0005-notification-delivery", class: NotificationDelivery },
   { name: "0006-analytics", class: Analytics },
+  { name: "0011-rescore-requests", class: RescoreRequests },
 ];

@@ -3,12 +3,17 @@
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
 import { isIP } from "node:net";
+import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
+
+export type { ServiceCertificate, TlsConfig } from "./tls-config.ts";
 
 export interface Config {
   readonly env: "development" | "test" | "production";
   /** Host and port the one API server listens on (gRPC, gRPC-Web and Connect share it). */
   readonly host: string;
   readonly port: number;
+  /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
+  readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
@@ -33,6 +38,11 @@ export interface Config {
   readonly analytics: AnalyticsConfig;
   /** Recommendation engine: list sizes, rescoring debounce, model size and the training schedule (issue 5). */
   readonly recommendation: RecommendationConfig;
+  /**
+   * How often a worker checks that its repeatable-job schedulers still exist in Redis (WORKER_SCHEDULE_CHECK_MS);
+   * a Redis restarted empty loses them, and the worker registers them again (also at once on reconnect).
+   */
+  readonly workerScheduleCheckMs: number;
 }
 
 /** Recommendation engine settings. */
@@ -45,6 +55,8 @@ export interface RecommendationConfig {
   readonly maxItems: number;
   /** Cron pattern (5 fields, UTC) of the scheduled training; empty when REC_TRAIN_CRON=off. */
   readonly trainCron: string;
+  /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
+  readonly rescoreSweepMs: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -160,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     host: str("HOST", "0.0.0.0"),
     port: int("PORT", 8080, 0, 65535),
+    tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
@@ -192,7 +205,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxItems: int("REC_MAX_ITEMS", 2500, 10, 20_000),
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
+      rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
     },
+    workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
   };
   const cron = config.recommendation.trainCron;
   if (cron !== "" && !(CRON.test(cron) && cron.split(/\s+/).every((f) => CRON_FIELD.test(f)))) {

@@ -1,5 +1,5 @@
-import { toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { fromBinary, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -8,6 +8,7 @@ import {
   type ServerReflectionResponse,
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { reflectionDocs } from "../../gen/reflection-docs.js";
 
 // gRPC status codes used inside ErrorResponse messages (the reflection protocol's own convention).
 const NOT_FOUND = 5;
@@ -23,8 +24,12 @@ export class ReflectionIndex {
   readonly #bySymbol = new Map<string, DescFile>();
   readonly #extensions = new Map<string, Map<number, DescFile>>();
   readonly #encoded = new Map<string, Uint8Array>();
+  /** Our files as buf compiled them, comments included (gen/reflection-docs.js); the rest come without. */
+  readonly #documented: ReadonlyMap<string, FileDescriptorProto>;
 
-  constructor(services: readonly DescService[]) {
+  constructor(services: readonly DescService[], documented: string = reflectionDocs) {
+    const set = fromBinary(FileDescriptorSetSchema, Buffer.from(documented, "base64"));
+    this.#documented = new Map(set.file.map((f) => [f.name, f]));
     this.services = services.map((s) => s.typeName);
     for (const s of services) this.#addFile(s.file);
   }
@@ -82,7 +87,8 @@ export class ReflectionIndex {
   #encode(file: DescFile): Uint8Array {
     let bytes = this.#encoded.get(file.name);
     if (!bytes) {
-      bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+      // protoc-gen-es embeds descriptors without source info; the documented copy lets grpcurl print comments.
+      bytes = toBinary(FileDescriptorProtoSchema, this.#documented.get(file.proto.name) ?? file.proto);
       this.#encoded.set(file.name, bytes);
     }
     return bytes;

@@ -20,12 +20,14 @@ import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
 import { DualProtocolListener } from "./listener.ts";
+import { certificateCaller, peerCallerKey } from "./peer-identity.ts";
+import { TlsListener } from "./tls-listener.ts";
 import type { ServerMetrics } from "./metrics-endpoint.ts";
 import { ReflectionIndex, createReflectionV1, createReflectionV1Alpha } from "./reflection.ts";
 import { API_SERVICES, EMPTY_IMPLS, apiRoutes, type ApiImpls } from "./services.ts";
 
 export interface ServerOptions {
-  config: Pick<Config, "host" | "port" | "corsOrigins" | "healthIntervalMs" | "shutdownGraceMs">;
+  config: Pick<Config, "host" | "port" | "corsOrigins" | "healthIntervalMs" | "shutdownGraceMs" | "tls">;
   log: Logger;
   /** Dependency checks behind grpc.health.v1 (e.g. postgres, redis). */
   probes: Record<string, Probe>;
@@ -41,6 +43,8 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly port: number;
   readonly health: HealthMonitor;
+  /** Re-reads the TLS certificate files for new connections (SIGHUP); false when nothing changed or TLS is off. */
+  reloadTls(): boolean;
   /** Graceful: NOT_SERVING, stop accepting, finish in-flight calls (up to the grace period), close. */
   close(): Promise<void>;
 }
@@ -61,7 +65,11 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
     routes,
     interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
-    contextValues: (req) => createContextValues().set(remoteAddressKey, req.socket?.remoteAddress),
+    // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
+    contextValues: (req) =>
+      createContextValues()
+        .set(remoteAddressKey, req.socket?.remoteAddress)
+        .set(peerCallerKey, certificateCaller((req as Http2ServerRequest).stream?.session?.socket ?? req.socket, opts.config.tls?.serviceCerts ?? [])),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
     // Strict protobuf JSON (its default; connect-es relaxes it): an unknown field or enum name is INVALID_ARGUMENT
     // naming it, instead of being dropped or read as the zero value. Invalid UTF-8 in a JSON body is refused too
@@ -98,12 +106,15 @@ function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerRespo
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const health = new HealthMonitor({ probes: opts.probes, services: ALL_SERVICES.map((s) => s.typeName), log: opts.log });
   await health.start(opts.config.healthIntervalMs);
-  const listener = new DualProtocolListener(buildHandler(opts, health));
+  const handler = buildHandler(opts, health);
+  const tls = opts.config.tls;
+  const listener = tls ? new TlsListener(tls, handler, opts.log) : new DualProtocolListener(handler);
   const port = await listener.listen(opts.config.port, opts.config.host);
-  opts.log.info({ port, host: opts.config.host }, "listening (gRPC, gRPC-Web, Connect)");
+  opts.log.info({ port, host: opts.config.host, tls: tls ? (tls.clientCaFile ? `mutual (${tls.clientCert})` : "on") : "off" }, "listening (gRPC, gRPC-Web, Connect)");
   return {
     port,
     health,
+    reloadTls: () => (listener instanceof TlsListener ? listener.reload("SIGHUP") : false),
     async close() {
       health.shutdown();
       await listener.close(opts.config.shutdownGraceMs);

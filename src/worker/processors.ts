@@ -1,21 +1,30 @@
 import { createCatalogImportProcessors } from "../modules/catalog/catalog.jobs.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import { createNotificationWorker } from "../modules/notification/index.ts";
-import { analyticsProcessors, nativePool } from "../modules/analytics/index.ts";
+import { analyticsProcessors, nativePool, scheduleAnalyticsJobs } from "../modules/analytics/index.ts";
 import type { AppDeps } from "../server/app-deps.ts";
 import type { ProcessorTable } from "./workers.ts";
 
 /**
  * Every queue's job processors, built from the shared dependencies: the one place modules'
- * `*.jobs.ts` are wired in. A queue without processors fails unknown jobs at once.
+ * `*.jobs.ts` are wired in. A queue without processors fails unknown jobs at once. `schedule` registers
+ * every module's repeatable jobs (idempotent upserts of fixed scheduler ids; see schedules.ts).
  */
-export function buildProcessors(deps: AppDeps): ProcessorTable {
+export function buildProcessors(deps: AppDeps): { processors: ProcessorTable; schedule: () => Promise<void> } {
   const notification = createNotificationWorker(deps);
+  // After a user's rescoring commits, the notification module looks for a recommendation alert.
+  const recommendation = createRecommendationModule({ ...deps, afterRescore: notification.recommendationsRescored });
   return {
-    // After a user's rescoring commits, the notification module looks for a recommendation alert.
-    scoring: createRecommendationModule({ ...deps, afterRescore: notification.recommendationsRescored }).processors,
-    delivery: notification.processors,
-    "catalog-import": createCatalogImportProcessors(deps),
-    analytics: analyticsProcessors({ orm: deps.orm, pool: nativePool(deps.orm), config: deps.config }),
+    processors: {
+      scoring: recommendation.processors,
+      delivery: notification.processors,
+      "catalog-import": createCatalogImportProcessors(deps),
+      analytics: analyticsProcessors({ orm: deps.orm, pool: nativePool(deps.orm), config: deps.config }),
+    },
+    async schedule() {
+      await notification.schedule(); // outbox sweep, digest tick, daily alerts
+      await recommendation.schedule(); // nightly training with evaluation (REC_TRAIN_CRON), the rescoring sweep
+      await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep
+    },
   };
 }

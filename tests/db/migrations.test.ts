@@ -74,10 +74,12 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
     "updated_at",
   ],
   analytics_daily_active_users: ["id", "day", "user_id"],
+  // Not in the design: the rescoring outbox (migration 0011-rescore-requests).
+  rescore_requests: ["id", "user_id", "requested_at"],
 };
 
 /** Every migration, in order. */
-const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics"];
+const ALL_MIGRATIONS = ["0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics", "0011-rescore-requests"];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
 const INDEXES: Record<string, string[]> = {
@@ -135,6 +137,7 @@ const INDEXES: Record<string, string[]> = {
 
 /** Every foreign key as `table.column -> target ON DELETE rule`. */
 const FOREIGN_KEYS = [
+  "rescore_requests.user_id -> users CASCADE",
   "user_profiles.user_id -> users CASCADE",
   "movie_genres.movie_id -> movies CASCADE",
   "movie_genres.genre_id -> genres CASCADE",

@@ -11,7 +11,7 @@ import { createRedis } from "../../src/platform/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { loadConfig } from "../../src/platform/config.ts";
-import { createRecommendationModule, TRAIN_SCHEDULER_ID } from "../../src/modules/recommendation/index.ts";
+import { createRecommendationModule, RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "../../src/modules/recommendation/index.ts";
 import { recordInteraction } from "../../src/modules/recommendation/interactions.ts";
 import { scoreUsers } from "../../src/modules/recommendation/scoring.ts";
 import { seedGenre, seedMovie, seedUser } from "./fixtures.ts";
@@ -79,9 +79,13 @@ describe("training job", () => {
     await mod.schedule();
     await createRecommendationModule({ orm, redis, queues, log, config }).schedule();
     const schedulers = await queues.scoring.getJobSchedulers();
-    expect(schedulers.map((s) => [s.key, s.pattern, s.name])).toEqual([[TRAIN_SCHEDULER_ID, "15 3 * * *", "train"]]);
+    // The rescoring outbox's sweep is registered alongside, also once (issue 11, row 4).
+    expect(schedulers.map((s) => [s.key, s.pattern ?? `every ${s.every}`, s.name]).sort()).toEqual([
+      [TRAIN_SCHEDULER_ID, "15 3 * * *", "train"],
+      [RESCORE_SWEEP_SCHEDULER_ID, "every 30000", "rescore-sweep"],
+    ]);
     await createRecommendationModule({ orm, redis, queues, log, config: loadConfig({ REC_TRAIN_CRON: "off" }) }).schedule();
-    expect(await queues.scoring.getJobSchedulers()).toEqual([]);
+    expect((await queues.scoring.getJobSchedulers()).map((s) => s.key)).toEqual([RESCORE_SWEEP_SCHEDULER_ID]);
   });
 
   it("takes topN and the debounce from the configuration", () => {

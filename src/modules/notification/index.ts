@@ -118,16 +118,11 @@ export function routeNotificationHttp(impl: object | undefined, req: IncomingMes
 }
 
 /**
- * For the worker: the `delivery` queue's processors (with the repeating jobs registered) and the hook the
- * recommendation module calls after rescoring, from one module instance.
+ * For the worker: the `delivery` queue's processors, the registration of its repeating jobs (the worker's
+ * schedule keeper calls it at start and whenever Redis lost them) and the hook the recommendation module calls
+ * after rescoring, from one module instance.
  */
 export function createNotificationWorker(deps: NotificationModuleDeps) {
   const m = createNotificationModule(deps);
-  m.schedule().catch((e: unknown) => deps.log.error({ err: (e as Error).message }, "could not register the notification schedules"));
-  return { processors: m.processors, recommendationsRescored: m.recommendationsRescored };
-}
-
-/** Processors of the `delivery` queue for the worker, with the repeating jobs registered. */
-export function createDeliveryProcessors(deps: NotificationModuleDeps) {
-  return createNotificationWorker(deps).processors;
+  return { processors: m.processors, schedule: m.schedule, recommendationsRescored: m.recommendationsRescored };
 }

@@ -12,7 +12,7 @@ import { scheduleTraining } from "./rescore-queue.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
-export { TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
+export { RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
 
 /**
  * Builds the module (service, RPC handlers, scoring processors, training schedule) from the shared dependencies.
@@ -27,6 +27,7 @@ export function createRecommendationModule(
   const opts = { ...DEFAULT_OPTIONS, ...fromConfig, ...options };
   const trainCron = rc?.trainCron ?? "";
   const store = new ModelStore(deps.redis);
+  const rescoreSweepMs = rc?.rescoreSweepMs ?? 30_000;
   const base = { orm: deps.orm, redis: deps.redis, scoringQueue: deps.queues.scoring, store, options: opts, afterRescore: deps.afterRescore };
   const service = createRecommendationService({ ...base, log: deps.log });
   return {
@@ -34,8 +35,11 @@ export function createRecommendationModule(
     store,
     options: opts,
     rpc: createRecommendationRpc(service),
-    processors: createScoringProcessors(base),
-    /** Registers the scheduled training (REC_TRAIN_CRON, with evaluation) under a fixed scheduler id; call in the worker role. */
-    schedule: () => scheduleTraining(deps.queues.scoring, trainCron),
+    processors: createScoringProcessors({ ...base, rescoreSweepMs }),
+    /**
+     * Registers the scheduled training (REC_TRAIN_CRON, with evaluation) and the rescoring outbox's sweep
+     * (REC_RESCORE_SWEEP_MS) under fixed scheduler ids; call in the worker role.
+     */
+    schedule: () => scheduleTraining(deps.queues.scoring, trainCron, rescoreSweepMs),
   };
 }

@@ -6,6 +6,7 @@
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { InvalidInputError, NotFoundError } from "../../platform/errors.ts";
 import { INTERACTION_TYPES, type InteractionSource, type InteractionType } from "./entities/index.ts";
+import { requestRescore } from "./rescore-requests.ts";
 
 /** A client time older than this is not plausible (offline apps send late, not this late). */
 export const MAX_CLIENT_LAG_MS = 30 * 86_400_000;
@@ -69,6 +70,8 @@ export async function recordInteraction(em: EntityManager, input: RecordInput, n
     if (row.created && input.type === "view") await tx.execute("update movies set view_count = view_count + 1 where id = ?::bigint", [input.movieId]);
     if (row.created && input.type === "like") await tx.execute("update movies set like_count = like_count + 1 where id = ?::bigint", [input.movieId]);
     if (input.type === "rating") await refreshOurRating(tx, input.movieId);
+    // The rescoring outbox row commits with the interaction: a rescoring Redis loses is found by the sweep.
+    await requestRescore(tx, input.userId);
     return { interaction: toRow(row), created: row.created };
   });
 }
@@ -95,6 +98,7 @@ export async function deleteInteraction(em: EntityManager, userId: string, targe
     // A removed view keeps counting: view_count counts views that happened, not current rows.
     if (type === "like") await tx.execute("update movies set like_count = greatest(like_count - 1, 0) where id = ?::bigint", [movieId]);
     if (type === "rating") await refreshOurRating(tx, movieId);
+    await requestRescore(tx, userId);
     return true;
   });
 }

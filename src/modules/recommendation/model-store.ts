@@ -32,7 +32,12 @@ export class ModelStore {
 
   async current(): Promise<StoredModel | null> {
     const version = await this.#redis.get(CURRENT);
-    if (!version) return null;
+    if (!version) {
+      // Redis lost the model (restarted empty, flushed) while this process still holds it: put it back, so that
+      // rescoring goes on instead of waiting for the next training.
+      if (this.#cached) await this.publish(this.#cached);
+      return this.#cached;
+    }
     if (this.#cached?.meta.version === version) return this.#cached;
     const buf = await this.#redis.getBuffer(blobKey(version));
     if (!buf) return null;

@@ -13,6 +13,7 @@ import { deleteInteraction, listInteractions, recordInteraction, type RecordInpu
 import type { ModelStore } from "./model-store.ts";
 import { movieSummaries } from "./movie-summaries.ts";
 import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
+import { requestRescore } from "./rescore-requests.ts";
 import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
 import { invalidateUser } from "./serving-cache.ts";
 
@@ -82,6 +83,8 @@ export function createRecommendationService(deps: RecommendationDeps) {
         [userId, type, comment, recommendationId, userId],
       );
       if (rows.length === 0) throw new NotFoundError("recommendation", recommendationId);
+      // Feedback steers the fold-in: recorded in the rescoring outbox (one statement after the insert, not one transaction).
+      await requestRescore(em(), userId);
       if (requestId) {
         // Retries with the same request id answer with the first stored feedback (the extra row is removed).
         const first = await deps.redis.set(`rec:feedback-req:${userId}:${requestId}`, rows[0].id, "EX", 86_400, "NX").catch(() => "OK");

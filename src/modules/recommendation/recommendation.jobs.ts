@@ -7,14 +7,24 @@ import type { Redis } from "ioredis";
 import { UnrecoverableError, type Job, type Queue } from "bullmq";
 import type { Logger } from "../../platform/logger.ts";
 import type { ModelStore } from "./model-store.ts";
-import { JOBS, type RescorePayload, type TrainPayload } from "./rescore-queue.ts";
+import { enqueueRescore, JOBS, type RescorePayload, type TrainPayload } from "./rescore-queue.ts";
+import { overdueRescores } from "./rescore-requests.ts";
 import { evaluateTrainingData } from "../../eval/training-evaluation.ts";
 import { rescoreUser, scoreAllUsers, trainAndPublish } from "./scoring.ts";
 import type { RecommendationOptions } from "./recommendation-service.ts";
 
 export type ScoringProcessor = (job: Job, log: Logger) => Promise<unknown>;
 
-export function createScoringProcessors(deps: { orm: MikroORM; redis: Redis; store: ModelStore; scoringQueue: Queue; options: RecommendationOptions; afterRescore?: ((userIds: readonly string[]) => Promise<void>) | undefined }): Record<string, ScoringProcessor> {
+export function createScoringProcessors(deps: {
+  orm: MikroORM;
+  redis: Redis;
+  store: ModelStore;
+  scoringQueue: Queue;
+  options: RecommendationOptions;
+  afterRescore?: ((userIds: readonly string[]) => Promise<void>) | undefined;
+  /** The sweep's period: a request older than the debounce plus this has lost its job. */
+  rescoreSweepMs?: number;
+}): Record<string, ScoringProcessor> {
   const opts = { topN: deps.options.topN, maxItems: deps.options.maxItems };
   return {
     async [JOBS.train](job, log) {
@@ -44,11 +54,21 @@ export function createScoringProcessors(deps: { orm: MikroORM; redis: Redis; sto
     async [JOBS.rescoreUser](job) {
       const { userId } = job.data as RescorePayload;
       const stored = await deps.store.current();
-      // Without a model there is nothing to fold into: the cold-start list serves the user meanwhile.
+      // Without a model there is nothing to fold into: the cold-start list serves the user meanwhile, and the
+      // request stays in the outbox for the batch scoring that follows the next training.
       if (!stored) return { skipped: "no model" };
       const written = await rescoreUser(deps.orm, deps.redis, stored, userId, opts);
       await deps.afterRescore?.([userId]); // the rows are committed: the notification module's alert hook (best effort)
       return { written };
+    },
+    /** Re-enqueues the outbox's overdue requests: their job never reached Redis, or Redis lost it. */
+    async [JOBS.rescoreSweep](_job, log) {
+      if (!(await deps.store.current())) return { skipped: "no model" }; // the next training's batch covers them
+      const overdue = await overdueRescores(deps.orm.em.fork(), deps.options.rescoreDebounceMs + (deps.rescoreSweepMs ?? 30_000));
+      let requeued = 0;
+      for (const userId of overdue) if (await enqueueRescore(deps.scoringQueue, userId, 0)) requeued++;
+      if (requeued > 0) log.info({ requeued }, "overdue rescorings re-enqueued");
+      return { overdue: overdue.length, requeued };
     },
   };
 }

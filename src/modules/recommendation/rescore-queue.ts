@@ -5,7 +5,7 @@
  */
 import type { Queue } from "bullmq";
 
-export const JOBS = { train: "train", scoreAll: "score-all", rescoreUser: "rescore-user" } as const;
+export const JOBS = { train: "train", scoreAll: "score-all", rescoreUser: "rescore-user", rescoreSweep: "rescore-sweep" } as const;
 
 export interface RescorePayload {
   userId: string;
@@ -19,8 +19,15 @@ export interface TrainPayload {
 /** The nightly training's job scheduler: a fixed id, so every worker upserting it at start-up leaves one schedule. */
 export const TRAIN_SCHEDULER_ID = "recommendation-nightly-train";
 
-/** Registers (or replaces) the scheduled training, or removes it when `cron` is empty. */
-export async function scheduleTraining(queue: Queue, cron: string): Promise<void> {
+/** The rescoring outbox's sweep (rescore-requests.ts): a fixed id, like the training's. */
+export const RESCORE_SWEEP_SCHEDULER_ID = "recommendation-rescore-sweep";
+
+/**
+ * Registers (or replaces) the scheduled training, or removes it when `cron` is empty, and the repeating sweep of
+ * the rescoring outbox (every `sweepMs`).
+ */
+export async function scheduleTraining(queue: Queue, cron: string, sweepMs?: number): Promise<void> {
+  if (sweepMs !== undefined) await queue.upsertJobScheduler(RESCORE_SWEEP_SCHEDULER_ID, { every: sweepMs }, { name: JOBS.rescoreSweep, opts: { attempts: 1 } });
   if (cron === "") {
     await queue.removeJobScheduler(TRAIN_SCHEDULER_ID);
     return;

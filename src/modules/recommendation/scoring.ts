@@ -14,6 +14,7 @@ import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { pgArray } from "./pg-array.ts";
+import { clearRescoreRequests } from "./rescore-requests.ts";
 import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
 
 export interface ScoringOptions {
@@ -73,6 +74,8 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
       "select count(*) from (select pg_advisory_xact_lock(hashtext('movierec.rescore'), (u % 2147483647)::int) from (select u from unnest(?::bigint[]) u order by u) o) l",
       [pgArray(ids)],
     );
+    // Before the histories are read: a write committing after this leaves a new request for the sweep.
+    await clearRescoreRequests(tx, ids);
     const states = await loadUserHistories(tx, ids, index);
     const user: string[] = [];
     const movie: string[] = [];

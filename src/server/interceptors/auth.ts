@@ -4,6 +4,7 @@ import type { Logger } from "../../platform/logger.ts";
 import type { Authenticate } from "../../modules/user/index.ts";
 import { type AuthRule, authRuleFor } from "../auth-rules.ts";
 import { requestLoggerKey } from "../context.ts";
+import { peerCallerKey } from "../peer-identity.ts";
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9._~+/=-]+)[ \t]*$/i;
 
@@ -18,7 +19,7 @@ export function denial(rule: AuthRule, caller: Caller): Code | undefined {
 
 /**
  * Authentication and authorisation for every protocol: reads `authorization: Bearer …` (gRPC metadata and HTTP
- * headers are the same thing here), resolves the caller, applies the method's rule from auth-rules.ts, and puts the
+ * headers are the same thing here) or the client certificate's service identity, resolves the caller, applies the method's rule from auth-rules.ts, and puts the
  * caller on the context (`callerKey`) for the handlers. Sits after the access log (so refusals are logged with their
  * code) and before validation (so anonymous callers learn nothing about request shapes). It throws ConnectErrors
  * itself: the error-mapping interceptor is inside it.
@@ -28,7 +29,8 @@ export function authInterceptor(authenticate: Authenticate, rootLog: Logger): In
     const rule = authRuleFor(req.service.typeName, req.method.name);
     if (!rule) throw new ConnectError("method has no authorization rule", Code.PermissionDenied);
     const header = req.header.get("authorization");
-    let caller: Caller = ANONYMOUS;
+    // A verified client certificate (mutual TLS) identifies an internal service; a bearer token, when sent, wins.
+    let caller: Caller = req.contextValues.get(peerCallerKey) ?? ANONYMOUS;
     if (header !== null && header !== "") {
       const token = BEARER.exec(header)?.[1];
       let resolved: Caller | undefined;

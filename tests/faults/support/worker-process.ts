@@ -1,0 +1,69 @@
+/**
+ * The real worker role (`node src/main.ts worker`, as `npm run worker` runs it) in a child process configured by
+ * environment, with its JSON log lines collected so a test can wait for one. The test SIGKILLs or SIGTERMs it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../../src/main.ts", import.meta.url));
+
+export interface WorkerProcess {
+  readonly child: ChildProcess;
+  /** Parsed JSON log lines so far. */
+  readonly lines: Record<string, unknown>[];
+  /** Resolves with the first log line (past or future) for which `match` holds. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  kill(signal: "SIGKILL" | "SIGTERM"): Promise<void>;
+}
+
+export function exited(c: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve())));
+}
+
+export function startWorkerProcess(env: Record<string, string>, role = "worker"): WorkerProcess {
+  const child = spawn(process.execPath, [MAIN, role], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let partial = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    partial += d.toString("utf8");
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: p });
+      }
+    }
+    for (const w of waiters) w();
+  });
+  child.stderr!.on("data", (d: Buffer) => lines.push({ stderr: d.toString("utf8") }));
+  const kill = async (signal: "SIGKILL" | "SIGTERM") => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited(child);
+  };
+  process.once("exit", () => child.kill("SIGKILL"));
+  return {
+    child,
+    lines,
+    kill,
+    waitForLog(match, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const look = () => {
+          const found = lines.find(match);
+          if (!found) return false;
+          waiters.delete(look);
+          clearTimeout(timer);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(look);
+          reject(new Error(`worker log line not seen in ${timeoutMs} ms; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`));
+        }, timeoutMs);
+        if (!look()) waiters.add(look);
+      });
+    },
+  };
+}
