@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = createLogger({ level: config.logLevel, name: `movierec-${roleName}` });
+  const log = createLogger({ level: config.logLevel, name: `movierec-${roleName}`, format: config.logFormat });
   // A bad request must never take the process down; log what escaped and keep serving.
   process.on("unhandledRejection", (e) => log.error({ err: e }, "unhandled rejection"));
   // Signals are handled from the very start: one that arrives during start-up waits for it.

@@ -19,6 +19,8 @@ export interface Config {
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   readonly redisPrefix: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** LOG_FORMAT: `auto` (human-readable on a terminal, JSON lines otherwise), `json` or `pretty`. */
+  readonly logFormat: "auto" | "json" | "pretty";
   /** Origins allowed to call from a browser; `*` allows any. */
   readonly corsOrigins: readonly string[];
   /** How often the health monitor probes PostgreSQL and Redis. */
@@ -177,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
+    logFormat: oneOf("LOG_FORMAT", ["auto", "json", "pretty"] as const, "auto"),
     corsOrigins,
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),

@@ -1,10 +1,14 @@
 import { pino, type Logger } from "pino";
+import { build as prettyStream } from "pino-pretty";
 
 export type { Logger };
 
+/** `auto`: human-readable lines when stdout is a terminal (someone is reading), JSON lines otherwise (a collector is). */
+export type LogFormat = "auto" | "json" | "pretty";
+
 /** Creates the root logger; request and job loggers are its children. */
-export function createLogger(opts: { level: string; name?: string }): Logger {
-  return pino({
+export function createLogger(opts: { level: string; name?: string; format?: LogFormat }): Logger {
+  const options = {
     name: opts.name ?? "movierec",
     level: opts.level,
     // Belt and braces: even if a secret reaches a log call by mistake, it is not written.
@@ -12,5 +16,10 @@ export function createLogger(opts: { level: string; name?: string }): Logger {
       paths: ["password", "*.password", "token", "*.token", "authorization", "*.authorization", "refreshToken", "*.refreshToken"],
       censor: "[redacted]",
     },
-  });
+  };
+  const format = opts.format ?? "json";
+  const pretty = format === "pretty" || (format === "auto" && process.stdout.isTTY === true);
+  if (!pretty) return pino(options);
+  // Synchronous: the last lines before process.exit (shutdown) must reach the terminal.
+  return pino(options, prettyStream({ sync: true, colorize: process.stdout.isTTY === true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }));
 }

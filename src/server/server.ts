@@ -13,6 +13,7 @@ import { remoteAddressKey } from "../platform/remote-address.ts";
 import type { Authenticate } from "../modules/user/index.ts";
 import { routeNotificationHttp } from "../modules/notification/index.ts";
 import { handleCors } from "./cors.ts";
+import { sendHomePage } from "./home-page.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
@@ -92,6 +93,10 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
 function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method === "GET" && path === "/metrics" && metrics) return metrics.handle(req, res);
+  if (req.method === "GET" && path === "/") {
+    const links = [{ href: "/healthz", label: "Health" }, ...(metrics ? [{ href: "/metrics", label: "Prometheus metrics" }] : [])];
+    return sendHomePage(res, links, req.headers.host ?? "localhost");
+  }
   if (req.method === "GET" && path === "/healthz") {
     const serving = health.failing.length === 0;
     res.writeHead(serving ? 200 : 503, { "content-type": "application/json" });
