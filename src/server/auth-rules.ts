@@ -91,6 +91,7 @@ export const AUTH_RULES: Readonly<Record<string, Readonly<Record<string, AuthRul
     // A web backend forwards its visitors' events (anonymous ones too) with an analytics.write service token.
     TrackEvent: user("analytics.write"),
     TrackEvents: user("analytics.write"),
+    TrackEventBatch: user("analytics.write"),
     RecordMetric: user("analytics.write"),
     GetTopMovies: staff("analytics.read"),
     GetRecommendationCtr: staff("analytics.read"),

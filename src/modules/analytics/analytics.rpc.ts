@@ -114,6 +114,15 @@ export function createAnalyticsRpc(deps: AnalyticsRpcDeps): Partial<ServiceImpl<
       return { acceptedCount: result.acceptedCount, rejected: [...result.rejected], duplicateBatch: result.duplicateBatch };
     },
 
+    // The unary twin of trackEvents for browsers (fetch cannot stream a request body): same ingest path.
+    async trackEventBatch(req, ctx) {
+      const messages = (async function* (): AsyncGenerator<IngestMessage> {
+        for (const e of req.events) yield { batchKey: req.batchKey, event: toEventInput(e) };
+      })();
+      const result = await ingestStream(deps, { callerKey: callerScope(ctx.values.get(callerKey)), origin: originOf(ctx, deps.trust), signal: ctx.signal }, messages);
+      return { acceptedCount: result.acceptedCount, rejected: [...result.rejected], duplicateBatch: result.duplicateBatch };
+    },
+
     async recordMetric(req, ctx) {
       const caller = ctx.values.get(callerKey);
       await deps.recordMetric({

@@ -137,6 +137,62 @@ export declare type RejectedEvent = Message<"movierec.analytics.v1.RejectedEvent
 export declare const RejectedEventSchema: GenMessage<RejectedEvent>;
 
 /**
+ * @generated from message movierec.analytics.v1.TrackEventBatchRequest
+ */
+export declare type TrackEventBatchRequest = Message<"movierec.analytics.v1.TrackEventBatchRequest"> & {
+  /**
+   * Identifies the batch for retries: a key seen in the last 24 hours is answered from the
+   * first result without storing anything.
+   *
+   * @generated from field: string batch_key = 1;
+   */
+  batchKey: string;
+
+  /**
+   * Validated one by one: invalid events are reported in rejected, the valid ones stored.
+   *
+   * @generated from field: repeated movierec.analytics.v1.Event events = 2;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message movierec.analytics.v1.TrackEventBatchRequest.
+ * Use `create(TrackEventBatchRequestSchema)` to create a new message.
+ */
+export declare const TrackEventBatchRequestSchema: GenMessage<TrackEventBatchRequest>;
+
+/**
+ * @generated from message movierec.analytics.v1.TrackEventBatchResponse
+ */
+export declare type TrackEventBatchResponse = Message<"movierec.analytics.v1.TrackEventBatchResponse"> & {
+  /**
+   * @generated from field: int32 accepted_count = 1;
+   */
+  acceptedCount: number;
+
+  /**
+   * Events not stored; index is the position in TrackEventBatchRequest.events.
+   *
+   * @generated from field: repeated movierec.analytics.v1.RejectedEvent rejected = 2;
+   */
+  rejected: RejectedEvent[];
+
+  /**
+   * True when batch_key was seen before; the counts are those of the first attempt.
+   *
+   * @generated from field: bool duplicate_batch = 3;
+   */
+  duplicateBatch: boolean;
+};
+
+/**
+ * Describes the message movierec.analytics.v1.TrackEventBatchResponse.
+ * Use `create(TrackEventBatchResponseSchema)` to create a new message.
+ */
+export declare const TrackEventBatchResponseSchema: GenMessage<TrackEventBatchResponse>;
+
+/**
  * @generated from message movierec.analytics.v1.RecordMetricRequest
  */
 export declare type RecordMetricRequest = Message<"movierec.analytics.v1.RecordMetricRequest"> & {
@@ -835,6 +891,17 @@ export declare const AnalyticsService: GenService<{
     methodKind: "client_streaming";
     input: typeof TrackEventsRequestSchema;
     output: typeof TrackEventsResponseSchema;
+  },
+  /**
+   * Records many events in one unary call: what browsers use, since fetch cannot stream a
+   * request body. Same idempotency (batch_key) and per-event rejections as TrackEvents.
+   *
+   * @generated from rpc movierec.analytics.v1.AnalyticsService.TrackEventBatch
+   */
+  trackEventBatch: {
+    methodKind: "unary";
+    input: typeof TrackEventBatchRequestSchema;
+    output: typeof TrackEventBatchResponseSchema;
   },
   /**
    * Records one performance measurement.
