@@ -27,6 +27,10 @@ export interface Config {
   readonly healthIntervalMs: number;
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
+  /** Time a new connection has to show its protocol and, on HTTP/1.1, to send each request's headers (slowloris bound). */
+  readonly headersTimeoutMs: number;
+  /** A connection with no call in progress is closed after this (HTTP/1.1 keep-alive is capped at 5 s besides). */
+  readonly idleTimeoutMs: number;
   readonly dbPoolMax: number;
   /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
   readonly datasetsDir: string | undefined;
@@ -183,6 +187,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
+    headersTimeoutMs: int("HEADERS_TIMEOUT_MS", 10_000, 100, 300_000),
+    idleTimeoutMs: int("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
     datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
