@@ -343,7 +343,10 @@ export interface NotificationConfig {
   readonly webPush: { readonly publicKey: string | undefined; readonly privateKey: string | undefined; readonly subject: string };
   /** FCM HTTP v1 for ios/android; `baseUrl` is configurable so tests point it at a local server. */
   readonly fcm: { readonly baseUrl: string; readonly projectId: string | undefined; readonly accessToken: string | undefined };
-  /** How long a worker's 'sending' claim lasts; a claim older than this is taken over (its worker died). */
+  /**
+   * How long a worker's 'sending' claim lasts without renewal; the worker renews it every third of this while it
+   * lives, so a claim past its lease belongs to a dead worker and is taken over at the next sweep.
+   */
   readonly leaseMs: number;
   /** How often the outbox sweeper re-enqueues notifications whose job was lost or whose worker died. */
   readonly sweepIntervalMs: number;
@@ -384,9 +387,9 @@ function loadNotificationConfig(
   const vapidSubject = str("VAPID_SUBJECT", "mailto:no-reply@movierec.local");
   if (!/^(mailto:|https:)/.test(vapidSubject)) problems.push("VAPID_SUBJECT must be a mailto: or https: URL");
   const timeoutMs = int("SMTP_TIMEOUT_MS", 30_000, 100, 600_000);
-  const leaseMs = int("DELIVERY_LEASE_MS", 120_000, 500, 3_600_000);
-  // A claim must outlive the slowest send, or a live worker's message would be taken over and sent twice.
-  if (leaseMs < 2 * timeoutMs) problems.push("DELIVERY_LEASE_MS must be at least twice SMTP_TIMEOUT_MS");
+  // Renewed every third of itself while the worker holding it lives, so a slow send keeps its claim and a dead
+  // worker's claims are free again within one lease; it must leave room for a renewal that is itself slow.
+  const leaseMs = int("DELIVERY_LEASE_MS", 15_000, 300, 3_600_000);
   return Object.freeze({
     publicBaseUrl: url("PUBLIC_BASE_URL", "http://localhost:8080", ["https:", "http:"]).replace(/\/+$/, ""),
     trackingSecret,
@@ -407,7 +410,7 @@ function loadNotificationConfig(
       accessToken: env.FCM_ACCESS_TOKEN || undefined,
     }),
     leaseMs,
-    sweepIntervalMs: int("DELIVERY_SWEEP_MS", 30_000, 100, 3_600_000),
+    sweepIntervalMs: int("DELIVERY_SWEEP_MS", 5_000, 100, 3_600_000),
     digestTickMs: int("DIGEST_TICK_MS", 60_000, 100, 3_600_000),
     alertsPerDay: int("ALERTS_PER_USER_PER_DAY", 3, 0, 1000),
     alertsCron: ((c) => {
