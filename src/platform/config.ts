@@ -79,6 +79,8 @@ export interface AnalyticsConfig {
   readonly archiveMode: "archive" | "drop";
   /** How often the in-memory RPC metrics are written to `performance_metrics`. */
   readonly metricsFlushMs: number;
+  /** Days `audit_log` rows are kept; older ones are deleted by the daily `prune-audit-log` job (AUDIT_RETENTION_DAYS). */
+  readonly auditRetentionDays: number;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -207,6 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
       retentionMonths: int("ANALYTICS_RETENTION_MONTHS", 12, 1, 120),
       archiveMode: oneOf("ANALYTICS_ARCHIVE_MODE", ["archive", "drop"] as const, "archive"),
       metricsFlushMs: int("METRICS_FLUSH_INTERVAL_MS", 10_000, 100, 3_600_000),
+      // Two years by default: long enough for a yearly review of who changed what.
+      auditRetentionDays: int("AUDIT_RETENTION_DAYS", 730, 1, 3650),
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),
