@@ -10,6 +10,7 @@ import { createRecommendationService, DEFAULT_OPTIONS, type RecommendationOption
 import { createScoringProcessors } from "./recommendation.jobs.ts";
 import { scheduleTraining } from "./rescore-queue.ts";
 import type { ServingHooks } from "./serving-hooks.ts";
+import { trainIfNoModel } from "./bootstrap-training.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
@@ -52,5 +53,7 @@ export function createRecommendationModule(
      * (REC_RESCORE_SWEEP_MS) under fixed scheduler ids; call in the worker role.
      */
     schedule: () => scheduleTraining(deps.queues.scoring, trainCron, rescoreSweepMs),
+    /** At worker start: trains now when no model exists and enough interactions do (REC_BOOTSTRAP_MIN_INTERACTIONS). */
+    trainIfNoModel: () => trainIfNoModel({ orm: deps.orm, store, scoringQueue: deps.queues.scoring, log: deps.log }, rc?.bootstrapMinInteractions ?? 0),
   };
 }
