@@ -3,7 +3,7 @@ import type { Logger } from "../platform/logger.ts";
 import { QUEUE_NAMES, bullConnection, type QueueName } from "../platform/queues.ts";
 
 /** A job processor: receives the job (payload = ids only) and a job-scoped logger. */
-export type Processor = (job: Job, log: Logger) => Promise<unknown>;
+export type Processor = (job: Job, log: Logger, token?: string) => Promise<unknown>;
 
 /** Processors by queue, then by job name. Modules contribute theirs (see each module's *.jobs.ts). */
 export type ProcessorTable = Partial<Record<QueueName, Record<string, Processor>>>;
@@ -15,21 +15,21 @@ export interface RunningWorkers {
 }
 
 /** Starts one BullMQ worker per queue; a job whose name has no processor fails at once, unretried. */
-export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logger; processors: ProcessorTable; concurrency?: number }): RunningWorkers {
+export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logger; processors: ProcessorTable; concurrency?: number; lockDurationMs?: number }): RunningWorkers {
   const workers = QUEUE_NAMES.map((queue) => {
     const table = opts.processors[queue] ?? {};
     const worker = new Worker(
       queue,
-      async (job) => {
+      async (job, token) => {
         const log = opts.log.child({ queue, job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
         const processor = table[job.name];
         if (!processor) throw new UnrecoverableError(`no processor for job "${job.name}" on queue "${queue}"`);
         const started = performance.now();
-        const result = await processor(job, log);
+        const result = await processor(job, log, token);
         log.info({ durationMs: Math.round(performance.now() - started) }, "job done");
         return result;
       },
-      { connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true },
+      { connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}) },
     );
     worker.on("failed", (job, err) => opts.log.warn({ queue, job: job?.name, jobId: job?.id, err: err.message }, "job failed"));
     worker.on("error", (err) => opts.log.error({ queue, err: err.message }, "worker error"));

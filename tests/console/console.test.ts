@@ -17,6 +17,15 @@ import { createTestUser, type TestUser } from "../auth/test-users.ts";
 import { insertMovie, sql } from "../analytics/helpers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
+// The functions below run inside the page; the test project has no DOM typings, so they name what they use.
+interface Canvas2d {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+declare const document: { querySelector(s: string): { textContent: string | null } | null };
+declare const window: { location: { hash: string } };
+
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 /** Where the page screenshots go (kept after the run for a person to look at). */
 const SCREENSHOTS = resolve("test-results/console");
@@ -76,7 +85,7 @@ async function signIn(user: TestUser): Promise<Page> {
 /** Non-blank pixels of a plot's canvas: proof that Chart.js drew something. */
 function drawnPixels(page: Page, testId: string): Promise<number> {
   return page.$eval(`canvas[data-testid=${testId}]`, (c) => {
-    const canvas = c as HTMLCanvasElement;
+    const canvas = c as unknown as Canvas2d;
     const data = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
     let n = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;

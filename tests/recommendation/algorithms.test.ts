@@ -97,12 +97,28 @@ describe("content", () => {
 
 describe("trending and recency", () => {
   it("halves an interaction's weight every half-life and normalises to the top item", () => {
-    const t = trendingScores(3, [0, 1, 1], [1, 1, 1], [0, 7, 7], 7);
+    const day = 86_400;
+    const t = trendingScores(3, [0, 1, 1], [1, 1, 1], [14 * day, 7 * day, 7 * day], 7);
     expect(t[0]).toBe(1); // 1 versus 2 × 0.5
     expect(t[1]).toBeCloseTo(1, 5);
     expect(t[2]).toBe(0);
-    const t2 = trendingScores(2, [0, 1], [1, 1], [0, 14], 7);
+    const t2 = trendingScores(2, [0, 1], [1, 1], [14 * day, 0], 7);
     expect(t2[1]).toBeCloseTo(0.25, 5);
+  });
+  it("measures age from the latest interaction, so year-old data trends and nothing underflows", () => {
+    const day = 86_400;
+    const yearAgo = Date.now() / 1000 - 365 * day;
+    // Wall-clock "now" a year after the last event: ages still count from that event.
+    const t = trendingScores(3, [0, 1, 2], [1, 1, 1], [yearAgo, yearAgo - 7 * day, yearAgo - 20 * 365 * day], 7, Date.now() / 1000);
+    expect(t[0]).toBe(1);
+    expect(t[1]).toBeCloseTo(0.5, 5);
+    // Twenty years older than the top: e^-723 would be 0 in float64; it stays positive and last.
+    expect(t[2]).toBeGreaterThan(0);
+    expect(t[2]).toBeLessThan(t[1]);
+    // The anchor caps the reference time: a future-dated event counts as new, without making everything else old.
+    const capped = trendingScores(2, [0, 1], [1, 1], [0, 100 * day], 7, 7 * day);
+    expect(capped[0]).toBeCloseTo(0.5, 5);
+    expect(capped[1]).toBe(1);
   });
   it("weights the newest interaction most", () => {
     const w = recencyWeights([10, 30, 20], [1, 1, 2], 1, 0.5);

@@ -4,16 +4,26 @@
  */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { UnrecoverableError, type Job, type Queue } from "bullmq";
+import { DelayedError, UnrecoverableError, type Job, type Queue } from "bullmq";
 import type { Logger } from "../../platform/logger.ts";
 import type { ModelStore } from "./model-store.ts";
 import { enqueueRescore, JOBS, type RescorePayload, type TrainPayload } from "./rescore-queue.ts";
 import { overdueRescores } from "./rescore-requests.ts";
-import { evaluateTrainingData } from "../../eval/training-evaluation.ts";
+import { acquireTrainLock } from "./training/train-lock.ts";
 import { rescoreUser, scoreAllUsers, trainAndPublish } from "./scoring.ts";
 import type { RecommendationOptions } from "./recommendation-service.ts";
 
-export type ScoringProcessor = (job: Job, log: Logger) => Promise<unknown>;
+export type ScoringProcessor = (job: Job, log: Logger, token?: string) => Promise<unknown>;
+
+/** The training guard: the lock's time to live (renewed while held) and how long a job waits when another trains. */
+export interface TrainGuardOptions {
+  lockTtlMs: number;
+  busyDelayMs: number;
+}
+
+const doneKey = (jobId: string) => `rec:training:done:${jobId}`;
+
+const DEFAULT_GUARD: TrainGuardOptions = { lockTtlMs: 60_000, busyDelayMs: 30_000 };
 
 export function createScoringProcessors(deps: {
   orm: MikroORM;
@@ -22,17 +32,38 @@ export function createScoringProcessors(deps: {
   scoringQueue: Queue;
   options: RecommendationOptions;
   afterRescore?: ((userIds: readonly string[]) => Promise<void>) | undefined;
+  guard?: Partial<TrainGuardOptions>;
   /** The sweep's period: a request older than the debounce plus this has lost its job. */
   rescoreSweepMs?: number;
 }): Record<string, ScoringProcessor> {
   const opts = { topN: deps.options.topN, maxItems: deps.options.maxItems };
+  const guard = { ...DEFAULT_GUARD, ...deps.guard };
   return {
-    async [JOBS.train](job, log) {
+    async [JOBS.train](job, log, token) {
+      const lock = await acquireTrainLock(deps.redis, job.id ?? "", guard.lockTtlMs);
+      if (!lock.acquired) {
+        // A stalled copy of the job that is still training elsewhere: that run finishes the work.
+        if (lock.holder === job.id) return { skipped: "this job is already training in another worker" };
+        // Another training job runs: this one waits its turn (delayed, not failed, so no attempt is used up).
+        log.info({ holder: lock.holder }, "another training is running; delayed");
+        if (token === undefined) throw new Error(`training job ${lock.holder} is running`);
+        await job.moveToDelayed(Date.now() + guard.busyDelayMs, token);
+        throw new DelayedError();
+      }
+      // A job that already published (its completion lost with its BullMQ lock, then retried as stalled) is done.
+      const done = await deps.redis.get(doneKey(job.id ?? ""));
+      if (done) {
+        await lock.release();
+        return { skipped: "this job already trained", modelVersion: done };
+      }
       await deps.store.setTraining({ state: "running", jobId: job.id ?? "", lastError: "" });
       try {
         const { evaluate } = (job.data ?? {}) as TrainPayload;
-        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, ...(evaluate ? { evaluate: (data, train) => evaluateTrainingData(data, train) } : {}) });
+        await job.updateProgress({ phase: "loading" });
+        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, evaluate: evaluate === true, onProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
+        await deps.redis.set(doneKey(job.id ?? ""), meta.version, "EX", 86_400);
         await deps.store.setTraining({ state: "idle" });
+        await job.updateProgress({ phase: "published", version: meta.version });
         log.info({ meta }, "model published");
         // Enqueued after the model is stored: the batch scores with it.
         await deps.scoringQueue.add(JOBS.scoreAll, { version: meta.version }, { jobId: `score-all-${meta.version}` });
@@ -40,6 +71,8 @@ export function createScoringProcessors(deps: {
       } catch (err) {
         await deps.store.setTraining({ state: "failed", lastError: err instanceof Error ? err.message : String(err) });
         throw err;
+      } finally {
+        await lock.release();
       }
     },
     async [JOBS.scoreAll](job, log) {

@@ -7,7 +7,7 @@
  */
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type AlgorithmName, type TrainingData, type TrainOptions } from "./algorithms/recommender.ts";
+import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
 import { topK } from "./algorithms/top-k.ts";
 import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
 import type { ModelStore } from "./model-store.ts";
@@ -16,6 +16,8 @@ import { invalidateUser } from "./serving-cache.ts";
 import { pgArray } from "./pg-array.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
 import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
+import { fitInThread } from "./training/fit-in-thread.ts";
+import type { FitProgress } from "./training/fit-model.ts";
 
 export interface ScoringOptions {
   topN: number;
@@ -25,11 +27,14 @@ export interface ScoringOptions {
 /** Users scored per transaction by the batch job. */
 export const SCORE_BATCH = 200;
 
-/** Fits every model on the current data and publishes it; returns its metadata. */
+/**
+ * Fits every model on the current data in a worker thread (the event loop stays free for lock renewal, other jobs and
+ * health checks) and publishes it; returns its metadata.
+ */
 export async function trainAndPublish(
   orm: MikroORM,
   store: ModelStore,
-  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: (data: TrainingData, train: Partial<TrainOptions>) => { figures: Record<string, number>; evaluatedAt: string } },
+  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: boolean; onProgress?: (p: FitProgress) => void },
   now = new Date(),
 ) {
   const em = orm.em.fork();
@@ -37,22 +42,18 @@ export async function trainAndPublish(
   const catalogue = await loadCatalogue(em);
   const data = await loadTrainingData(em, catalogue, now);
   const loadSeconds = (performance.now() - started) / 1000;
-  const trainOpts = { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train };
-  const model = trainRecommender(data, trainOpts);
-  const fitted = performance.now();
-  // Before publishing, so the published model carries its own figures.
-  const evaluation = opts.evaluate?.(data, trainOpts);
+  const fit = await fitInThread({ data, train: { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train }, evaluate: opts.evaluate ?? false }, opts.onProgress);
   const meta: ModelMeta = {
     version: `v${now.getTime()}`,
     trainedAt: now.toISOString(),
     userCount: data.users,
     movieCount: data.items,
     interactionCount: data.interactionCount,
-    trainSeconds: (fitted - started) / 1000,
-    evaluation: evaluation?.figures ?? {},
-    ...(evaluation ? { evaluatedAt: evaluation.evaluatedAt } : {}),
+    trainSeconds: loadSeconds + fit.fitSeconds,
+    evaluation: fit.evaluation,
+    ...(fit.evaluatedAt ? { evaluatedAt: fit.evaluatedAt } : {}),
   };
-  await store.publish({ meta, movieIds: catalogue.movieIds, model });
+  await store.publish({ meta, movieIds: catalogue.movieIds, model: fit.model });
   return { meta, userIds: data.userIds, loadSeconds, data };
 }
 
@@ -83,7 +84,14 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     const algo: string[] = [];
     const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
+    let slice = performance.now();
     for (const userId of ids) {
+      // Yield to the event loop every ~20 ms of scoring, so BullMQ lock renewals and health checks of this process
+      // are never starved by a batch (a lost lock makes the job "stall" and run again).
+      if (performance.now() - slice > 20) {
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
+      }
       const { history, seen } = states.get(userId)!;
       exclude.fill(0);
       for (const m of seen) {

@@ -14,6 +14,7 @@ import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf } from "./model-artefact.ts";
 import { similarItems } from "./similar-movies.ts";
 import { listKey } from "./serving-cache.ts";
+import { trendingSql } from "./trending-sql.ts";
 
 export interface ServedItem {
   /** The user_recommendations row id; empty for cold-start items, which have no row. */
@@ -74,23 +75,23 @@ export async function getRecommendations(
   return { items: items.slice(0, opts.limit), algorithm };
 }
 
-/** Genre-aware trending for users without rows: favourite genres first, then everything by recent activity. */
+/** Genre-aware trending for users without rows: favourite genres first, then the week's trending (as GetTrendingMovies), then popularity. */
 async function coldStart(em: EntityManager, userId: string, genreId: string | undefined): Promise<ServedItem[]> {
   const genre = genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = x.movie_id and mg.genre_id = ?::bigint)" : "";
   const rows = await em.execute<{ movie_id: string; recent: number; fav: string | null }[]>(
     `with fav as (select fg.genre_id, g.name from user_favorite_genres fg join user_profiles p on p.id = fg.userprofile_id join genres g on g.id = fg.genre_id where p.user_id = ?::bigint),
-     recent as (select movie_id, count(*)::float8 as n from user_movie_interactions where "timestamp" > now() - interval '7 days' group by movie_id)
-     select x.movie_id::text as movie_id, coalesce(r.n, 0) as recent,
+     recent as (${trendingSql()})
+     select x.movie_id::text as movie_id, coalesce(r.score, 0) as recent,
        (select min(fav.name) from fav join movie_genres mg on mg.genre_id = fav.genre_id where mg.movie_id = x.movie_id) as fav
      from (select id as movie_id, popularity_score from movies where is_active) x left join recent r on r.movie_id = x.movie_id
      where ${NOT_SEEN} ${genre}
      order by (select count(*) from fav join movie_genres mg on mg.genre_id = fav.genre_id where mg.movie_id = x.movie_id) > 0 desc,
-              coalesce(r.n, 0) desc, x.popularity_score desc, x.movie_id
+              coalesce(r.score, 0) desc, x.popularity_score desc, x.movie_id
      limit 100`,
-    [userId, userId, userId, ...(genreId ? [genreId] : [])],
+    [userId, WINDOW_DAYS.week, userId, userId, ...(genreId ? [genreId] : [])],
   );
   const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
-  const top = Math.max(1, ...rows.map((r) => r.recent));
+  const top = Math.max(0, ...rows.map((r) => r.recent)) || 1;
   const now = new Date();
   return rows.flatMap((r, k) => {
     const movie = movies.get(r.movie_id);
@@ -104,7 +105,7 @@ function fallbackReason(algorithm: AlgorithmName): string {
   return algorithm === "trending" ? "Trending this week" : algorithm === "content_based" ? "Matches what you like" : "Picked for your taste";
 }
 
-/** Movies with most interactions in the window (optionally of one genre); score relative to the top one. */
+/** Movies trending in the window before the latest interaction (optionally of one genre); score relative to the top one. */
 export async function getTrending(em: EntityManager, redis: Redis, opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) {
   const key = `rec:trending:${opts.window}:${opts.genreId ?? "all"}`;
   const cached = await redis.get(key).catch(() => null);
@@ -113,15 +114,13 @@ export async function getTrending(em: EntityManager, redis: Redis, opts: { windo
     list = JSON.parse(cached) as typeof list;
   } else {
     const genre = opts.genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = i.movie_id and mg.genre_id = ?::bigint)" : "";
-    const rows = await em.execute<{ movie_id: string; n: number }[]>(
-      `select i.movie_id::text as movie_id, count(*)::int as n from user_movie_interactions i join movies m on m.id = i.movie_id and m.is_active
-       where i."timestamp" > now() - make_interval(days => ?) and i.interaction_type <> 'dislike' ${genre}
-       group by i.movie_id order by n desc, i.movie_id limit 100`,
+    const rows = await em.execute<{ movie_id: string; score: number; n: number }[]>(
+      `select t.movie_id::text as movie_id, t.score, t.n from (${trendingSql(genre)}) t order by t.score desc, t.movie_id limit 100`,
       [WINDOW_DAYS[opts.window], ...(opts.genreId ? [opts.genreId] : [])],
     );
     const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
-    const top = Math.max(1, rows[0]?.n ?? 1);
-    list = rows.flatMap((r) => (movies.has(r.movie_id) ? [{ movie: movies.get(r.movie_id)!, score: r.n / top, count: r.n }] : []));
+    const top = rows[0]?.score || 1;
+    list = rows.flatMap((r) => (movies.has(r.movie_id) ? [{ movie: movies.get(r.movie_id)!, score: r.score / top, count: r.n }] : []));
     await redis.set(key, JSON.stringify(list), "EX", 60).catch(() => undefined);
   }
   return list.slice(0, opts.limit);

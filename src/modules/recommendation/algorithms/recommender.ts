@@ -22,7 +22,7 @@ export interface TrainingData {
   readonly time: Float64Array;
   /** Content tokens per item; empty lists when unknown. */
   readonly tokens?: readonly (readonly (string | readonly [string, number])[])[];
-  /** "Now" for trending, unix seconds. */
+  /** "Now" for trending, unix seconds: an upper bound; trending ages are measured from the latest interaction before it. */
   readonly now: number;
 }
 
@@ -66,8 +66,7 @@ export function trainRecommender(data: TrainingData, opts: TrainOptions = DEFAUL
   const ease = trainEase(x, { lambda: opts.lambda, maxItems: opts.maxItems });
   const knn = trainItemKnn(x, { k: opts.knnK, shrink: opts.knnShrink });
   const content = data.tokens && data.tokens.some((t) => t.length > 0) ? trainContent(data.tokens) : null;
-  const age = Float64Array.from(data.time, (t) => (data.now - t) / 86_400);
-  const trending = trendingScores(data.items, data.item, positive, age, opts.trendingHalfLifeDays);
+  const trending = trendingScores(data.items, data.item, positive, data.time, opts.trendingHalfLifeDays, data.now);
   const popularity = new Float32Array(data.items);
   for (let k = 0; k < data.item.length; k++) if (positive[k] > 0) popularity[data.item[k]] += 1;
   return { items: data.items, ease, knn, content, trending, popularity, params: opts.hybrid };

@@ -1,0 +1,253 @@
+/**
+ * `npm run bench:serving [-- --duration 8 --warmup 2 --rounds 2 --processes 1,2 --connections 4 --streams 16
+ *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH]`: how close the API server comes to the ceiling of its own stack.
+ *
+ * 1. A throw-away database gets TMDb 5000 + MovieLens small (`--data-dir DIR` or DATASETS_DIR, e.g. /work/shared/data), a trained model
+ *    and one signed-in MovieLens user (ml_1, activated with a password) whose lists are scored.
+ * 2. The real server (`node src/main.ts serve`, SERVER_PROCESSES = 1, then 2, …) and the ceiling
+ *    (src/bench/ceiling-server.ts: the same listener and connect-node adapter, no interceptors, no storage, answering
+ *    the response bytes captured from the real server) run in processes of their own.
+ * 3. h2load (or ghz) drives each call on each server in alternation, `--rounds` times: GetMovie, ListMovies,
+ *    SearchMovies, GetRecommendations cached and uncached (a loop keeps deleting the user's list from Redis while the
+ *    load runs, so most calls rebuild it from PostgreSQL) and signed-in GetMe; it prints req/s, p50/p99 and the
+ *    ratio to the ceiling, with the load average, since the machine may be shared.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { GetMovieRequestSchema, ListMoviesRequestSchema, SearchMoviesRequestSchema } from "../../gen/movierec/catalog/v1/catalog_service_pb.js";
+import { Algorithm } from "../../gen/movierec/recommendation/v1/recommendation_pb.js";
+import { GetRecommendationsRequestSchema } from "../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
+import { GetMeRequestSchema, LoginRequestSchema, UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
+import { loadConfig } from "../platform/config.ts";
+import { createLogger } from "../platform/logger.ts";
+import { importDatasets } from "../modules/catalog/dataset-import.ts";
+import { requireDatasetsDir } from "../modules/catalog/dataset-files.ts";
+import { openImportPool } from "../modules/catalog/import-sql.ts";
+import { createPasswordHasher } from "../modules/user/index.ts";
+import { ModelStore } from "../modules/recommendation/model-store.ts";
+import { scoreAllUsers, trainAndPublish } from "../modules/recommendation/scoring.ts";
+import { listKey } from "../modules/recommendation/serving-cache.ts";
+import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
+import { openBenchDatabase } from "./bench-database.ts";
+import { ensureH2load, ghzDriver, grpcCall, h2loadDriver, type LoadDriver, type LoadFigures, type LoadSpec } from "./load-driver.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "8" }, warmup: { type: "string", default: "2" }, rounds: { type: "string", default: "2" },
+    processes: { type: "string", default: "1,2" }, connections: { type: "string", default: "4" }, streams: { type: "string", default: "16" },
+    "data-dir": { type: "string" }, "log-level": { type: "string", default: "info" }, ghz: { type: "string" }, only: { type: "string" }, "max-items": { type: "string", default: "2500" },
+  },
+});
+const repo = path.resolve(import.meta.dirname, "../..");
+const PASSWORD = "bench-serving-password";
+const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+    probe.on("error", reject);
+  });
+}
+
+const running = new Set<() => Promise<void>>();
+
+/** A child process serving on `port`; resolves once grpc.health answers. Its stdout (the JSON log) goes to `logFile`. */
+async function startProcess(cmd: string[], env: Record<string, string>, port: number, logFile: string): Promise<{ stop(): Promise<void> }> {
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, cmd, { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
+  closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    running.delete(stop);
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  running.add(stop);
+  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+  for (let i = 0; ; i++) {
+    try {
+      await health.check({ service: "" });
+      break;
+    } catch (e) {
+      // The ceiling has no health service: UNIMPLEMENTED means it is up.
+      if (String(e).includes("unimplemented")) break;
+      if (i > 300 || child.exitCode !== null) {
+        child.kill("SIGKILL");
+        throw new Error(`${cmd.join(" ")} did not start: ${String(e)}\n${readFileSync(logFile, "utf8").slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return { stop };
+}
+
+interface Call {
+  name: string;
+  path: string;
+  request: Uint8Array;
+  signedIn: boolean;
+  /** Runs next to the load on the real server (e.g. dropping a cache); returns a note for the report. */
+  during?: () => { stop(): Promise<string> };
+}
+
+async function main(): Promise<void> {
+  const durationSec = Number(args.duration);
+  const warmupSec = Number(args.warmup);
+  const rounds = Number(args.rounds);
+  const processCounts = args.processes.split(",").map(Number);
+  const conns = Number(args.connections);
+  const streams = Number(args.streams);
+  const driver: LoadDriver = args.ghz
+    ? ghzDriver(args.ghz, path.join(repo, "proto"), (p) => `movierec/${p.split(".")[1]}/v1/${p.split(".")[1]}_service.proto`)
+    : h2loadDriver(ensureH2load());
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${load()}`);
+  console.log(`driver: ${driver.name}; ${conns} connections × ${streams} streams = ${conns * streams} calls in flight; ${warmupSec} s warm-up + ${durationSec} s per run; ${rounds} rounds`);
+
+  const db = await openBenchDatabase();
+  const prefix = `benchserve${Date.now().toString(36)}`;
+  const env = {
+    NODE_ENV: "development", LOG_LEVEL: args["log-level"], HOST: "127.0.0.1", DATABASE_URL: db.url, REDIS_URL: db.redisUrl,
+    REDIS_PREFIX: prefix, ACCESS_TOKEN_TTL_SECONDS: "86400", REC_TRAIN_CRON: "off", REC_MAX_ITEMS: args["max-items"],
+  };
+  const config = loadConfig({ ...env, PORT: "0" });
+  const deps = await openAppDeps(config, createLogger({ level: "silent" }));
+  const work = mkdtempSync(path.join(tmpdir(), "bench-serving-"));
+  try {
+    // 1. Data: the datasets, a model, one signed-in user with scored lists.
+    let t = performance.now();
+    const pool = openImportPool(db.url, 2);
+    const imported = await importDatasets(pool, { dataDir: requireDatasetsDir(args["data-dir"], process.env.DATASETS_DIR), datasets: ["tmdb-5000", "movielens"] });
+    await pool.end();
+    console.log(`imported ${imported.rows} rows in ${imported.seconds.toFixed(1)} s`);
+    const hash = await createPasswordHasher({ memoryKib: config.auth.passwordMemoryKib, iterations: config.auth.passwordIterations }).hash(PASSWORD);
+    const em = () => deps.orm.em.fork();
+    const [user] = await em().execute<{ id: string }[]>("update users set is_active = true, password = ? where username = 'ml_1' returning id::text as id", [hash]);
+    if (!user) throw new Error("MovieLens user ml_1 is missing: is --data-dir right?");
+    // Imported MovieLens users have no profile (they cannot sign in); a real account has one.
+    await em().execute("insert into user_profiles (user_id) values (?::bigint)", [user.id]);
+    await em().execute("insert into notification_preferences (user_id) values (?::bigint) on conflict do nothing", [user.id]);
+    t = performance.now();
+    const store = new ModelStore(deps.redis);
+    const opts = { topN: config.recommendation.topN, maxItems: config.recommendation.maxItems };
+    await trainAndPublish(deps.orm, store, opts);
+    await scoreAllUsers(deps.orm, deps.redis, (await store.current())!, opts);
+    console.log(`model trained and ml_1 scored in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const [movie] = await em().execute<{ id: string }[]>("select id::text as id from movies where title = 'The Dark Knight' union all select id::text from movies order by 1 limit 1");
+
+    const calls: Call[] = [
+      { name: "GetMovie (public, cached)", path: "/movierec.catalog.v1.CatalogService/GetMovie", request: toBinary(GetMovieRequestSchema, create(GetMovieRequestSchema, { lookup: { case: "id", value: movie!.id } })), signedIn: false },
+      { name: "ListMovies (first page, cached)", path: "/movierec.catalog.v1.CatalogService/ListMovies", request: toBinary(ListMoviesRequestSchema, create(ListMoviesRequestSchema, { pageSize: 20 })), signedIn: false },
+      { name: "SearchMovies (\"dark knight\")", path: "/movierec.catalog.v1.CatalogService/SearchMovies", request: toBinary(SearchMoviesRequestSchema, create(SearchMoviesRequestSchema, { query: "dark knight", pageSize: 20 })), signedIn: false },
+      { name: "GetRecommendations (signed in, cached)", path: "/movierec.recommendation.v1.RecommendationService/GetRecommendations", request: toBinary(GetRecommendationsRequestSchema, create(GetRecommendationsRequestSchema, { algorithm: Algorithm.HYBRID, limit: 20 })), signedIn: true },
+      {
+        name: "GetRecommendations (signed in, uncached)", path: "/movierec.recommendation.v1.RecommendationService/GetRecommendations",
+        request: toBinary(GetRecommendationsRequestSchema, create(GetRecommendationsRequestSchema, { algorithm: Algorithm.HYBRID, limit: 20 })), signedIn: true,
+        // Deletes the list every millisecond (a tight loop would steal a core from the server): every successful delete
+        // follows at least one rebuild from PostgreSQL, so the note says how many calls at least missed the cache.
+        during: () => {
+          let running = true;
+          let rebuilt = 0;
+          const loop = (async () => {
+            while (running) {
+              rebuilt += await deps.redis.del(listKey(user.id, "hybrid"));
+              await new Promise((r) => setTimeout(r, 1));
+            }
+          })();
+          return { async stop() { running = false; await loop; return `≥ ${rebuilt} rebuilds`; } };
+        },
+      },
+      { name: "GetMe (signed in)", path: "/movierec.user.v1.UserService/GetMe", request: toBinary(GetMeRequestSchema, create(GetMeRequestSchema, {})), signedIn: true },
+    ].filter((c) => !args.only || c.name.toLowerCase().includes(args.only.toLowerCase()));
+
+    // 2. The real server once, to sign in and capture the responses the ceiling will answer with.
+    const realPort = await freePort();
+    const realLog = path.join(work, "server.log");
+    let real = await startProcess(["src/main.ts", "serve"], { ...env, SERVER_PROCESSES: "1" }, realPort, realLog);
+    const realUrl = `http://127.0.0.1:${realPort}`;
+    const login = await createClient(UserService, createGrpcTransport({ baseUrl: realUrl })).login(create(LoginRequestSchema, { login: "ml_1", password: PASSWORD }));
+    const auth = { authorization: `Bearer ${login.accessToken}` };
+    const canned: Record<string, string> = {};
+    for (const c of calls) canned[c.path.slice(1)] = (await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {})).toString("base64");
+    const cannedFile = path.join(work, "canned.json");
+    writeFileSync(cannedFile, JSON.stringify(canned));
+    const ceilingPort = await freePort();
+    const ceiling = await startProcess(["src/bench/ceiling-server.ts", cannedFile], {}, ceilingPort, path.join(work, "ceiling.log"));
+    const ceilingUrl = `http://127.0.0.1:${ceilingPort}`;
+
+    const spec = (baseUrl: string, c: Call): LoadSpec => ({ baseUrl, path: c.path, request: c.request, headers: c.signedIn ? auth : {}, durationSec, warmupSec, connections: conns, streams });
+    const fmt = (f: LoadFigures) => `${f.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(6)} ms${f.failed ? `  ${f.failed} FAILED` : ""}`;
+    const results: { call: string; processes: number; ceiling: number; real: number; p50: number; p99: number; load: string }[] = [];
+    try {
+      for (const n of processCounts) {
+        if (n !== 1) {
+          await real.stop();
+          real = await startProcess(["src/main.ts", "serve"], { ...env, SERVER_PROCESSES: String(n) }, realPort, realLog);
+        }
+        console.log(`\n== real server with ${n} process${n === 1 ? "" : "es"} (load average ${load()})`);
+        for (const c of calls) {
+          const ceil: LoadFigures[] = [];
+          const mine: LoadFigures[] = [];
+          for (let r = 0; r < rounds; r++) {
+            ceil.push(await driver.run(spec(ceilingUrl, c), work));
+            await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {}); // still answers OK (h2load only sees HTTP 200)
+            const side = c.during?.();
+            const f = await driver.run(spec(realUrl, c), work);
+            const note = side ? await side.stop() : "";
+            await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {});
+            mine.push(f);
+            console.log(`  ${c.name.padEnd(42)} ceiling ${fmt(ceil[r]!)} | movierec ${fmt(f)}  ratio ${(f.reqPerSec / ceil[r]!.reqPerSec).toFixed(2)} ${note} (load ${load()})`);
+          }
+          const avg = (xs: LoadFigures[], k: keyof LoadFigures) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
+          results.push({ call: c.name, processes: n, ceiling: avg(ceil, "reqPerSec"), real: avg(mine, "reqPerSec"), p50: avg(mine, "p50Ms"), p99: avg(mine, "p99Ms"), load: load() });
+        }
+      }
+    } finally {
+      await ceiling.stop();
+      await real.stop();
+    }
+    console.log(`\nsummary (mean of ${rounds} rounds; ceiling = one process; load average at the end ${load()}):`);
+    console.log("| call | processes | ceiling req/s | movierec req/s | ratio | p50 ms | p99 ms | load |");
+    console.log("|---|---|---|---|---|---|---|---|");
+    for (const r of results) {
+      console.log(`| ${r.call} | ${r.processes} | ${r.ceiling.toFixed(0)} | ${r.real.toFixed(0)} | ${(r.real / r.ceiling).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.load} |`);
+    }
+  } catch (e) {
+    // The server's own account of what went wrong (its log is otherwise thrown away with the work directory).
+    try {
+      console.error(readFileSync(path.join(work, "server.log"), "utf8").split("\n").filter((l) => /"level":(40|50|60)/.test(l)).slice(-10).join("\n"));
+    } catch {
+      // no log yet
+    }
+    throw e;
+  } finally {
+    for (const stop of [...running]) await stop();
+    rmSync(work, { recursive: true, force: true });
+    let cursor = "0";
+    do {
+      const [next, keys] = await deps.redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await deps.redis.unlink(...keys.map((k) => k.slice(prefix.length + 1)));
+    } while (cursor !== "0");
+    await closeAppDeps(deps);
+    await db.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
