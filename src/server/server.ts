@@ -74,6 +74,10 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
         .set(remoteAddressKey, req.socket?.remoteAddress)
         .set(peerCallerKey, certificateCaller((req as Http2ServerRequest).stream?.session?.socket ?? req.socket, opts.config.tls?.serviceCerts ?? [])),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
+    // Strict protobuf JSON (its default; connect-es relaxes it): an unknown field or enum name is INVALID_ARGUMENT
+    // naming it, instead of being dropped or read as the zero value. Invalid UTF-8 in a JSON body is refused too
+    // (connect-es would replace it with U+FFFD); `textDecoder` is honoured by connect-es though not in its type.
+    jsonOptions: { ignoreUnknownFields: false, textDecoder: new TextDecoder("utf-8", { fatal: true }) } as { ignoreUnknownFields: boolean },
     grpc: true,
     grpcWeb: true,
     connect: true,

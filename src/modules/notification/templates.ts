@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../platform/errors.ts";
 import { recordAudit } from "../audit/index.ts";
 import { TEMPLATE_TYPES, type TemplateType } from "./entities/index.ts";
-import { decodeCursor, encodeCursor, pageSize } from "./cursor.ts";
+import { decodePageToken, encodePageToken, pageSize } from "./cursor.ts";
 import { checkTemplateSyntax } from "./template-engine.ts";
 
 export interface Template {
@@ -149,7 +149,7 @@ export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
     /** By name; optional type and active filters. */
     async list(req: { pageSize: number; pageToken: string; templateType?: TemplateType; isActive?: boolean }): Promise<{ templates: Template[]; nextPageToken: string }> {
       const size = pageSize(req.pageSize);
-      const after = decodeCursor(req.pageToken, 1) as [string] | undefined;
+      const after = decodePageToken(req.pageToken, ["text"]);
       const where: string[] = [];
       const params: unknown[] = [];
       if (req.templateType) (where.push("template_type = ?"), params.push(req.templateType));
@@ -160,7 +160,7 @@ export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
         [...params, size + 1],
       );
       const templates = rows.slice(0, size).map(toTemplate);
-      return { templates, nextPageToken: rows.length > size ? encodeCursor([templates[templates.length - 1]!.name]) : "" };
+      return { templates, nextPageToken: rows.length > size ? encodePageToken([templates[templates.length - 1]!.name]) : "" };
     },
 
     /** Deletes; past notifications keep their rendered content (template_id becomes null). */
