@@ -16,6 +16,7 @@ import { handleCors } from "./cors.ts";
 import { sendHomePage } from "./home-page.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
+import { auditContextInterceptor } from "./interceptors/audit-context.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
 import { drainingInterceptor } from "./interceptors/draining.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
@@ -65,7 +66,7 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
   };
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
     contextValues: (req) =>
@@ -73,6 +74,10 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
         .set(remoteAddressKey, req.socket?.remoteAddress)
         .set(peerCallerKey, certificateCaller((req as Http2ServerRequest).stream?.session?.socket ?? req.socket, opts.config.tls?.serviceCerts ?? [])),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
+    // Strict protobuf JSON (its default; connect-es relaxes it): an unknown field or enum name is INVALID_ARGUMENT
+    // naming it, instead of being dropped or read as the zero value. Invalid UTF-8 in a JSON body is refused too
+    // (connect-es would replace it with U+FFFD); `textDecoder` is honoured by connect-es though not in its type.
+    jsonOptions: { ignoreUnknownFields: false, textDecoder: new TextDecoder("utf-8", { fatal: true }) } as { ignoreUnknownFields: boolean },
     grpc: true,
     grpcWeb: true,
     connect: true,

@@ -16,6 +16,7 @@ import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
 import { requestRescore } from "./rescore-requests.ts";
 import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
 import { invalidateUser } from "./serving-cache.ts";
+import { startTrainingAudited } from "./training-audit.ts";
 
 export interface RecommendationOptions {
   /** Rows kept per user and algorithm. */
@@ -104,7 +105,7 @@ export function createRecommendationService(deps: RecommendationDeps) {
       return { meta: await deps.store.meta(), training: await deps.store.training() };
     },
     async startTraining(requestId: string | undefined, evaluate: boolean) {
-      const r = await enqueueTraining(deps.scoringQueue, requestId ?? `manual-${Date.now()}`, evaluate);
+      const r = await startTrainingAudited(em(), () => enqueueTraining(deps.scoringQueue, requestId ?? `manual-${Date.now()}`, evaluate), evaluate);
       if (r.enqueued) await deps.store.setTraining({ state: "queued", jobId: r.jobId, lastError: "" });
       return r;
     },
