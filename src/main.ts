@@ -55,6 +55,7 @@ const ROLES: Record<string, Role> = {
     // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
     // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
     const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });
+    built.atStart().catch((err: unknown) => log.warn({ err: String(err) }, "start-up jobs not enqueued"));
     return async () => {
       schedules.close();
       await workers.close();

@@ -68,6 +68,8 @@ export interface RecommendationConfig {
   readonly trainCron: string;
   /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
   readonly rescoreSweepMs: number;
+  /** A worker starting with no model trains at once when at least this many interactions exist; 0 = never (REC_BOOTSTRAP_MIN_INTERACTIONS). */
+  readonly bootstrapMinInteractions: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -226,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
       rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
+      bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
   };
