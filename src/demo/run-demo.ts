@@ -163,6 +163,7 @@ function printWelcome(opts: DemoOptions, infra: Infrastructure, counts: DemoCata
 ────────────────────────────────────────────────────────────────────────────
  movierec demo is running
    API (gRPC, gRPC-Web, Connect on one port): http://localhost:${p}
+   Operator console (sign in as the staff account below): http://localhost:${p}/console/
    PostgreSQL: ${infra.startedPostgres ? infra.databaseUrl : redact(infra.databaseUrl)}  (${where(infra.startedPostgres, `embedded, data in ${relative(process.cwd(), join(opts.dataDir, "postgres")) || "."}`)})
    Redis:      ${redact(infra.redisUrl)}  (${where(infra.startedRedis, "private redis-server, nothing persisted")})
    Demo catalogue: ${counts.movies} movies, ${counts.genres} genres, ${counts.persons} people, ${counts.companies} companies
