@@ -3,6 +3,7 @@
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
 
 export type { ServiceCertificate, TlsConfig } from "./tls-config.ts";
@@ -32,6 +33,10 @@ export interface Config {
   /** A connection with no call in progress is closed after this (HTTP/1.1 keep-alive is capped at 5 s besides). */
   readonly idleTimeoutMs: number;
   readonly dbPoolMax: number;
+  /** Processes `serve` runs (node:cluster, one listening port); default: the number of cores. */
+  readonly serverProcesses: number;
+  /** Processes `worker` runs; default: the number of cores. */
+  readonly workerProcesses: number;
   /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
   readonly datasetsDir: string | undefined;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
@@ -63,6 +68,8 @@ export interface RecommendationConfig {
   readonly trainCron: string;
   /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
   readonly rescoreSweepMs: number;
+  /** A worker starting with no model trains at once when at least this many interactions exist; 0 = never (REC_BOOTSTRAP_MIN_INTERACTIONS). */
+  readonly bootstrapMinInteractions: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -192,6 +199,8 @@ export function loadConfig(env: Env = process.env): Config {
     headersTimeoutMs: int("HEADERS_TIMEOUT_MS", 10_000, 100, 300_000),
     idleTimeoutMs: int("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    serverProcesses: int("SERVER_PROCESSES", availableParallelism(), 1, 256),
+    workerProcesses: int("WORKER_PROCESSES", availableParallelism(), 1, 256),
     datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
@@ -219,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
       rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
+      bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
   };

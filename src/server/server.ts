@@ -13,6 +13,7 @@ import type { Authenticate } from "../modules/user/index.ts";
 import { routeNotificationHttp } from "../modules/notification/index.ts";
 import { handleCors } from "./cors.ts";
 import { sendHomePage } from "./home-page.ts";
+import { serveConsole } from "../console/serve.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
 import { auditContextInterceptor } from "./interceptors/audit-context.ts";
@@ -92,14 +93,15 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
   };
 }
 
-/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, and 404. */
+/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, the console, and 404. */
 function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method === "GET" && path === "/metrics" && metrics) return metrics.handle(req, res);
   if (req.method === "GET" && path === "/") {
-    const links = [{ href: "/healthz", label: "Health" }, ...(metrics ? [{ href: "/metrics", label: "Prometheus metrics" }] : [])];
+    const links = [{ href: "/console/", label: "Operator console (staff)" }, { href: "/healthz", label: "Health" }, ...(metrics ? [{ href: "/metrics", label: "Prometheus metrics" }] : [])];
     return sendHomePage(res, links, req.headers.host ?? "localhost");
   }
+  if (serveConsole(req, res, path)) return;
   if (req.method === "GET" && path === "/healthz") {
     const serving = health.failing.length === 0;
     res.writeHead(serving ? 200 : 503, { "content-type": "application/json" });

@@ -39,6 +39,7 @@ function startServerProcess() {
       PORT: "0",
       HOST: "127.0.0.1",
       SHUTDOWN_GRACE_MS: String(GRACE_MS),
+      SERVER_PROCESSES: "1", // the listener's own behaviour; the cluster has tests/server/cluster.test.ts
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -15,6 +15,7 @@ import { movieSummaries } from "./movie-summaries.ts";
 import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
 import { requestRescore } from "./rescore-requests.ts";
 import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
+import { scoreOnReadIfStale } from "./online-scoring.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { startTrainingAudited } from "./training-audit.ts";
 
@@ -63,7 +64,13 @@ export function createRecommendationService(deps: RecommendationDeps) {
       const page = await listInteractions(em(), userId, opts);
       return { ...page, movies: await movieSummaries(em(), [...new Set(page.rows.map((r) => r.movieId))]) };
     },
-    getRecommendations: (userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) => getRecommendations(em(), deps.redis, userId, opts),
+    async getRecommendations(userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) {
+      // New and light users get their first personalised list on this read, not after the queue (online-scoring.ts).
+      await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) =>
+        deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list"),
+      );
+      return getRecommendations(em(), deps.redis, userId, opts);
+    },
     getSimilar: (movieId: string, limit: number) => getSimilar(em(), deps.redis, deps.store, movieId, limit),
     getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(em(), deps.redis, opts),
     /** Marks one of the user's recommendations clicked; the first click's time stays. */

@@ -694,6 +694,13 @@ export declare type ActiveUsersPoint = Message<"movierec.analytics.v1.ActiveUser
    * @generated from field: int32 weekly_active_users = 3;
    */
   weeklyActiveUsers: number;
+
+  /**
+   * Interactions (likes, ratings, views, watchlist, …) recorded that day.
+   *
+   * @generated from field: int32 interaction_count = 4;
+   */
+  interactionCount: number;
 };
 
 /**
