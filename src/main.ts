@@ -6,6 +6,8 @@ import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { exitWithIpcParent } from "./platform/parent-watch.ts";
 import { openOrm } from "./platform/orm.ts";
+import { notifyReady, shouldFork, startCluster } from "./platform/process-cluster.ts";
+import { serveClusterMetrics } from "./server/cluster-metrics.ts";
 import { migrateDown, migrateUp } from "./platform/migrations.ts";
 import { ensurePartitions } from "./platform/partitions.ts";
 import { startServer } from "./server/server.ts";
@@ -19,8 +21,21 @@ import { aggregateDay, daysBetween, nativePool, utcDay } from "./modules/analyti
 
 type Role = (config: Config, log: Logger) => Promise<(() => Promise<void>) | void>;
 
+/** The primary of `serve`/`worker` with N processes: forks them, (for the server) merges their metrics, stops them. */
+async function supervise(config: Config, log: Logger, processes: number, server: boolean): Promise<() => Promise<void>> {
+  if (server) serveClusterMetrics();
+  const running = await startCluster({ processes, log, killAfterMs: config.shutdownGraceMs + 5000 });
+  void running.failed.then(async (e) => {
+    log.error({ err: e }, "stopping");
+    await running.stop();
+    process.exit(1);
+  });
+  return () => running.stop();
+}
+
 const ROLES: Record<string, Role> = {
   async serve(config, log) {
+    if (shouldFork(config.serverProcesses)) return supervise(config, log, config.serverProcesses, true);
     const deps = await openAppDeps(config, log);
     const metrics = createServerMetrics(deps);
     const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps), metrics });
@@ -33,12 +48,14 @@ const ROLES: Record<string, Role> = {
     };
   },
   async worker(config, log) {
+    if (shouldFork(config.workerProcesses)) return supervise(config, log, config.workerProcesses, false);
     const deps = await openAppDeps(config, log);
     const built = buildProcessors(deps);
     const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors });
     // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
     // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
     const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });
+    built.atStart().catch((err: unknown) => log.warn({ err: String(err) }, "start-up jobs not enqueued"));
     return async () => {
       schedules.close();
       await workers.close();
@@ -141,6 +158,7 @@ async function main(): Promise<void> {
   exitWithIpcParent(() => shutdown("parent exited"));
   stop = await role(config, log);
   started = true;
+  notifyReady(); // a copy in a cluster: the primary's start-up waits for this
   if (!stop) {
     process.exitCode = 0;
     process.removeAllListeners("SIGTERM");

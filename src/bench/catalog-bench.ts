@@ -3,7 +3,7 @@
  * people, 1.5 million cast/crew rows), generated in SQL in a throw-away database, then:
  * 1. EXPLAIN of every main catalogue query, listing any sequential scan of a big table;
  * 2. over gRPC on loopback, with 32 concurrent callers: GetMovie uncached and cached, ListMovies with
- *    filters (cached first page, uncached later pages), SearchMovies; p50/p99 and requests/s;
+ *    filters (cached first page, uncached later pages), SearchMovies; p50/p95/p99 and requests/s;
  * 3. the dataset import's throughput (rows/s) into another throw-away database.
  * Bounded (a fixed number of calls), loopback only; everything it creates is dropped at the end.
  * Options (env): BENCH_MOVIES (50000), BENCH_PERSONS (200000), BENCH_CAST_PER_MOVIE (20),
@@ -210,7 +210,7 @@ export async function explainCatalogQueries(em: EntityManager): Promise<Array<{ 
 
 const pct = (xs: number[], p: number) => percentile(xs, p).toFixed(2);
 const report = (name: string, r: LoadResult) =>
-  console.log(`${name.padEnd(44)} p50 ${pct(r.latencies, 50).padStart(7)} ms  p99 ${pct(r.latencies, 99).padStart(7)} ms  ${ratePerSecond(r).toFixed(0).padStart(6)} req/s`);
+  console.log(`${name.padEnd(44)} p50 ${pct(r.latencies, 50).padStart(7)} ms  p95 ${pct(r.latencies, 95).padStart(7)} ms  p99 ${pct(r.latencies, 99).padStart(7)} ms  ${ratePerSecond(r).toFixed(0).padStart(6)} req/s`);
 
 /** Starts `node src/main.ts serve` on a free loopback port; resolves once it answers health checks. */
 async function spawnServer(extraEnv: Record<string, string>): Promise<{ baseUrl: string; stop(): Promise<void> }> {

@@ -24,6 +24,8 @@ import { migrateUp } from "../platform/migrations.ts";
 import { openOrm } from "../platform/orm.ts";
 import { ensurePartitions } from "../platform/partitions.ts";
 import { loadDemoCatalog, type DemoCatalogCounts } from "./demo-catalog.ts";
+import { formatJourney, runNewcomerJourney, waitForModel } from "./demo-journey.ts";
+import { loadDemoPopulation, type DemoPopulationCounts } from "./demo-population.ts";
 import { DEMO_STAFF, ensureDemoStaff } from "./demo-staff.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -84,15 +86,17 @@ function demoOptions(argv: string[], env: NodeJS.ProcessEnv): DemoOptions {
 }
 
 /** Migrates the database and (re)loads the demo catalogue. */
-async function prepareDatabase(databaseUrl: string): Promise<DemoCatalogCounts> {
+async function prepareDatabase(databaseUrl: string): Promise<DemoCatalogCounts & { population: DemoPopulationCounts }> {
   const orm = await openOrm(databaseUrl, { poolMax: 2 });
   try {
     const applied = await migrateUp(orm);
     log(applied.length > 0 ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
     await ensurePartitions(orm, { now: new Date(), monthsAhead: 3 });
     const counts = await loadDemoCatalog(orm);
+    // Viewers with tastes, so the worker has something to learn from at start (and trending has recent activity).
+    const population = await loadDemoPopulation(orm);
     await ensureDemoStaff(orm);
-    return counts;
+    return { ...counts, population };
   } finally {
     await orm.close();
   }
@@ -151,7 +155,7 @@ async function stopChild(child: ChildProcess, name: string): Promise<void> {
   clearTimeout(timer);
 }
 
-function printWelcome(opts: DemoOptions, infra: Infrastructure, counts: DemoCatalogCounts): void {
+function printWelcome(opts: DemoOptions, infra: Infrastructure, counts: DemoCatalogCounts & { population: DemoPopulationCounts }, journey: string): void {
   const where = (started: boolean, what: string) => (started ? `${what}` : "existing server");
   const p = opts.port;
   const json = "-H 'content-type: application/json'";
@@ -159,9 +163,11 @@ function printWelcome(opts: DemoOptions, infra: Infrastructure, counts: DemoCata
 ────────────────────────────────────────────────────────────────────────────
  movierec demo is running
    API (gRPC, gRPC-Web, Connect on one port): http://localhost:${p}
+   Operator console (sign in as the staff account below): http://localhost:${p}/console/
    PostgreSQL: ${infra.startedPostgres ? infra.databaseUrl : redact(infra.databaseUrl)}  (${where(infra.startedPostgres, `embedded, data in ${relative(process.cwd(), join(opts.dataDir, "postgres")) || "."}`)})
    Redis:      ${redact(infra.redisUrl)}  (${where(infra.startedRedis, "private redis-server, nothing persisted")})
    Demo catalogue: ${counts.movies} movies, ${counts.genres} genres, ${counts.persons} people, ${counts.companies} companies
+   Demo population: ${counts.population.users} synthetic viewers in ${counts.population.groups} taste groups, ${counts.population.interactions} interactions
 
  Try it:
    grpcurl -plaintext localhost:${p} list
@@ -169,12 +175,28 @@ function printWelcome(opts: DemoOptions, infra: Infrastructure, counts: DemoCata
    curl -s -X POST http://localhost:${p}/movierec.catalog.v1.CatalogService/ListGenres ${json} -d '{}'
    curl -s -X POST http://localhost:${p}/grpc.health.v1.Health/Check ${json} -d '{}'
 
+ ${journey}
+
  Staff account (staff-only methods): ${DEMO_STAFF.username} / ${DEMO_STAFF.password}
    curl -s -X POST http://localhost:${p}/movierec.user.v1.UserService/Login ${json} -d '{"login":"${DEMO_STAFF.username}","password":"${DEMO_STAFF.password}"}'
 
  Stop with Ctrl-C.
 ────────────────────────────────────────────────────────────────────────────
 `);
+}
+
+/**
+ * Waits for the worker's start-up training, then runs the newcomer journey live; a failure here is reported,
+ * never fatal (the demo is still usable).
+ */
+async function newcomerJourney(baseUrl: string): Promise<string> {
+  try {
+    log("waiting for the worker's first model (trained at start on the demo population)");
+    if (!(await waitForModel(baseUrl, DEMO_STAFF, 120_000))) return "No model was trained within 120 s: recommendations are trending lists until one is.";
+    return formatJourney(await runNewcomerJourney(baseUrl));
+  } catch (err) {
+    return `The newcomer journey could not run: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 async function main(): Promise<void> {
@@ -210,6 +232,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     const counts = await prepareDatabase(infra.databaseUrl);
     log(`demo catalogue loaded: ${counts.movies} movies, ${counts.genres} genres, ${counts.persons} people`);
+    log(`demo population loaded: ${counts.population.users} viewers, ${counts.population.interactions} interactions`);
     await assertPortFree(opts.port);
     if (stopping) return;
 
@@ -222,8 +245,10 @@ async function main(): Promise<void> {
         if (!stopping) void shutdown(`${role} exited unexpectedly (${signal ?? `code ${code}`})`, 1);
       });
     }
-    await waitUntilServing(opts.port, (children[0] as { child: ChildProcess }).child, 60_000);
-    if (!stopping) printWelcome(opts, infra, counts);
+    await waitUntilServing(opts.port, (children[0] as { child: ChildProcess }).child, 180_000); // generous: a busy machine starts slowly
+    if (stopping) return;
+    const journey = await newcomerJourney(`http://127.0.0.1:${opts.port}`);
+    if (!stopping) printWelcome(opts, infra, counts, journey);
   } catch (err) {
     console.error(`[demo] ${err instanceof Error ? err.message : String(err)}`);
     await shutdown("start-up failed", 1);

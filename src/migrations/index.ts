@@ -10,6 +10,8 @@ import { CatalogSearch } from "./0004-catalog-search.ts";
 import { NotificationDelivery } from "./0005-notification-delivery.ts";
 import { Analytics } from "./0006-analytics.ts";
 import { RescoreRequests } from "./0011-rescore-requests.ts";
+import { TitleWords } from "./0012-title-words.ts";
+import { OnlineEvaluation } from "./0014-online-evaluation.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
@@ -19,4 +21,6 @@ export const migrationsList: MigrationObject[] = [
   { name: "0005-notification-delivery", class: NotificationDelivery },
   { name: "0006-analytics", class: Analytics },
   { name: "0011-rescore-requests", class: RescoreRequests },
+  { name: "0012-title-words", class: TitleWords },
+  { name: "0014-online-evaluation", class: OnlineEvaluation },
 ];

@@ -2,6 +2,7 @@
 import { analyticsEntities } from "./analytics/entities/index.ts";
 import { auditEntities } from "./audit/entities/index.ts";
 import { catalogEntities } from "./catalog/entities/index.ts";
+import { evaluationEntities } from "./evaluation/entities/index.ts";
 import { notificationEntities } from "./notification/entities/index.ts";
 import { recommendationEntities } from "./recommendation/entities/index.ts";
 import { userEntities } from "./user/entities/index.ts";
@@ -13,4 +14,5 @@ export const allEntities = [
   ...notificationEntities,
   ...analyticsEntities,
   ...auditEntities,
+  ...evaluationEntities,
 ];

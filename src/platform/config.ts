@@ -3,6 +3,7 @@
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
 
 export type { ServiceCertificate, TlsConfig } from "./tls-config.ts";
@@ -27,7 +28,15 @@ export interface Config {
   readonly healthIntervalMs: number;
   /** How long SIGTERM waits for in-flight calls before closing connections. */
   readonly shutdownGraceMs: number;
+  /** Time a new connection has to show its protocol and, on HTTP/1.1, to send each request's headers (slowloris bound). */
+  readonly headersTimeoutMs: number;
+  /** A connection with no call in progress is closed after this (HTTP/1.1 keep-alive is capped at 5 s besides). */
+  readonly idleTimeoutMs: number;
   readonly dbPoolMax: number;
+  /** Processes `serve` runs (node:cluster, one listening port); default: the number of cores. */
+  readonly serverProcesses: number;
+  /** Processes `worker` runs; default: the number of cores. */
+  readonly workerProcesses: number;
   /** DATASETS_DIR: where `npm run import` finds the public datasets when no --data-dir is given (no default). */
   readonly datasetsDir: string | undefined;
   /** The TMDb API client of the catalogue import (and optional OMDb enrichment). */
@@ -59,6 +68,8 @@ export interface RecommendationConfig {
   readonly trainCron: string;
   /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
   readonly rescoreSweepMs: number;
+  /** A worker starting with no model trains at once when at least this many interactions exist; 0 = never (REC_BOOTSTRAP_MIN_INTERACTIONS). */
+  readonly bootstrapMinInteractions: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -75,6 +86,8 @@ export interface AnalyticsConfig {
   readonly archiveMode: "archive" | "drop";
   /** How often the in-memory RPC metrics are written to `performance_metrics`. */
   readonly metricsFlushMs: number;
+  /** Days `audit_log` rows are kept; older ones are deleted by the daily `prune-audit-log` job (AUDIT_RETENTION_DAYS). */
+  readonly auditRetentionDays: number;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -183,7 +196,11 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     healthIntervalMs: int("HEALTH_INTERVAL_MS", 2000, 50, 60_000),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
+    headersTimeoutMs: int("HEADERS_TIMEOUT_MS", 10_000, 100, 300_000),
+    idleTimeoutMs: int("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
     dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
+    serverProcesses: int("SERVER_PROCESSES", availableParallelism(), 1, 256),
+    workerProcesses: int("WORKER_PROCESSES", availableParallelism(), 1, 256),
     datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
@@ -201,6 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
       retentionMonths: int("ANALYTICS_RETENTION_MONTHS", 12, 1, 120),
       archiveMode: oneOf("ANALYTICS_ARCHIVE_MODE", ["archive", "drop"] as const, "archive"),
       metricsFlushMs: int("METRICS_FLUSH_INTERVAL_MS", 10_000, 100, 3_600_000),
+      // Two years by default: long enough for a yearly review of who changed what.
+      auditRetentionDays: int("AUDIT_RETENTION_DAYS", 730, 1, 3650),
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),
@@ -209,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
       rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
+      bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
   };
@@ -337,7 +357,10 @@ export interface NotificationConfig {
   readonly webPush: { readonly publicKey: string | undefined; readonly privateKey: string | undefined; readonly subject: string };
   /** FCM HTTP v1 for ios/android; `baseUrl` is configurable so tests point it at a local server. */
   readonly fcm: { readonly baseUrl: string; readonly projectId: string | undefined; readonly accessToken: string | undefined };
-  /** How long a worker's 'sending' claim lasts; a claim older than this is taken over (its worker died). */
+  /**
+   * How long a worker's 'sending' claim lasts without renewal; the worker renews it every third of this while it
+   * lives, so a claim past its lease belongs to a dead worker and is taken over at the next sweep.
+   */
   readonly leaseMs: number;
   /** How often the outbox sweeper re-enqueues notifications whose job was lost or whose worker died. */
   readonly sweepIntervalMs: number;
@@ -378,9 +401,9 @@ function loadNotificationConfig(
   const vapidSubject = str("VAPID_SUBJECT", "mailto:no-reply@movierec.local");
   if (!/^(mailto:|https:)/.test(vapidSubject)) problems.push("VAPID_SUBJECT must be a mailto: or https: URL");
   const timeoutMs = int("SMTP_TIMEOUT_MS", 30_000, 100, 600_000);
-  const leaseMs = int("DELIVERY_LEASE_MS", 120_000, 500, 3_600_000);
-  // A claim must outlive the slowest send, or a live worker's message would be taken over and sent twice.
-  if (leaseMs < 2 * timeoutMs) problems.push("DELIVERY_LEASE_MS must be at least twice SMTP_TIMEOUT_MS");
+  // Renewed every third of itself while the worker holding it lives, so a slow send keeps its claim and a dead
+  // worker's claims are free again within one lease; it must leave room for a renewal that is itself slow.
+  const leaseMs = int("DELIVERY_LEASE_MS", 15_000, 300, 3_600_000);
   return Object.freeze({
     publicBaseUrl: url("PUBLIC_BASE_URL", "http://localhost:8080", ["https:", "http:"]).replace(/\/+$/, ""),
     trackingSecret,
@@ -401,7 +424,7 @@ function loadNotificationConfig(
       accessToken: env.FCM_ACCESS_TOKEN || undefined,
     }),
     leaseMs,
-    sweepIntervalMs: int("DELIVERY_SWEEP_MS", 30_000, 100, 3_600_000),
+    sweepIntervalMs: int("DELIVERY_SWEEP_MS", 5_000, 100, 3_600_000),
     digestTickMs: int("DIGEST_TICK_MS", 60_000, 100, 3_600_000),
     alertsPerDay: int("ALERTS_PER_USER_PER_DAY", 3, 0, 1000),
     alertsCron: ((c) => {

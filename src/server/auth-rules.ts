@@ -14,6 +14,8 @@ export type AuthRule =
 
 const PUBLIC: AuthRule = { access: "public" };
 const USER: AuthRule = { access: "user" };
+/** Staff users only: no service token may call it (audit trail, experiments, account status). */
+const STAFF: AuthRule = { access: "staff" };
 const user = (scope: string): AuthRule => ({ access: "user", scope });
 const staff = (scope: string): AuthRule => ({ access: "staff", scope });
 
@@ -44,6 +46,7 @@ export const AUTH_RULES: Readonly<Record<string, Readonly<Record<string, AuthRul
     ExportMyData: USER,
     GetUser: staff("users.read"),
     ListUsers: staff("users.read"),
+    SetUserActive: STAFF,
   },
   "movierec.catalog.v1.CatalogService": {
     GetMovie: PUBLIC,
@@ -99,6 +102,7 @@ export const AUTH_RULES: Readonly<Record<string, Readonly<Record<string, AuthRul
     GetPerformanceSummary: staff("analytics.read"),
     GetActiveUsers: staff("analytics.read"),
     GetPopularity: staff("analytics.read"),
+    ListAuditLog: STAFF,
   },
 };
 

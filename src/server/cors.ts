@@ -19,6 +19,10 @@ type Res = ServerResponse;
 export function handleCors(allowedOrigins: readonly string[], req: Req, res: Res): boolean {
   const origin = req.headers.origin;
   if (typeof origin !== "string") return false; // not a browser cross-origin request
+  // The console (and any page this server serves) is same-origin: browsers still send Origin on module scripts and
+  // POSTs, which is no cross-origin request and needs no allow-list entry.
+  const host = req.headers.host ?? (req.headers as Record<string, string | undefined>)[":authority"];
+  if (host !== undefined && URL.canParse(origin) && new URL(origin).host === host) return false;
   const allowed = allowedOrigins.includes("*") || allowedOrigins.includes(origin);
   const preflight = req.method === "OPTIONS";
   if (!allowed) {

@@ -1,6 +1,7 @@
 import { createCatalogRpc } from "../modules/catalog/index.ts";
 import { createUserAuthenticator, createUserModule, type Authenticate } from "../modules/user/index.ts";
 import { createAnalyticsModule } from "../modules/analytics/index.ts";
+import { createAuditRpc } from "../modules/audit/index.ts";
 import { createNotificationModule } from "../modules/notification/index.ts";
 import { createCatalogImportRpc } from "../modules/catalog/catalog-import.rpc.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
@@ -17,7 +18,7 @@ export function buildImpls(deps: AppDeps): ApiImpls {
     catalog: { ...createCatalogRpc(deps), ...createCatalogImportRpc(deps) },
     recommendation: createRecommendationModule(deps).rpc,
     notification: createNotificationModule(deps).rpc,
-    analytics: createAnalyticsModule(deps).rpc,
+    analytics: { ...createAnalyticsModule(deps).rpc, ...createAuditRpc(deps) },
   };
 }
 

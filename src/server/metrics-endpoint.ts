@@ -12,7 +12,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { createRpcMetricsRecorder, nativePool, type RpcMetricsRecorder } from "../modules/analytics/index.ts";
 import { QUEUE_NAMES } from "../platform/queues.ts";
+import { isClusterCopy } from "../platform/process-cluster.ts";
 import type { AppDeps } from "./app-deps.ts";
+import { clusterMetricsClient } from "./cluster-metrics.ts";
 import type { RpcObserver } from "./interceptors/metrics.ts";
 
 /** What the server needs for metrics: the observer for the interceptor and the `/metrics` handler. */
@@ -43,6 +45,7 @@ export function createServerMetrics(deps: Pick<AppDeps, "orm" | "redis" | "queue
 
   new Gauge({
     name: "movierec_queue_jobs",
+    aggregator: "first", // read from Redis: the same in every process of a cluster
     help: "BullMQ jobs by queue and state",
     labelNames: ["queue", "state"] as const,
     registers: [registry],
@@ -58,6 +61,7 @@ export function createServerMetrics(deps: Pick<AppDeps, "orm" | "redis" | "queue
   });
   new Gauge({
     name: "movierec_queue_recent_job_duration_seconds",
+    aggregator: "first", // read from Redis: the same in every process of a cluster
     help: `Processing time of the last ${RECENT_JOBS} completed jobs per queue (avg and max)`,
     labelNames: ["queue", "stat"] as const,
     registers: [registry],
@@ -76,6 +80,7 @@ export function createServerMetrics(deps: Pick<AppDeps, "orm" | "redis" | "queue
   });
   new Gauge({
     name: "movierec_cache_hit_ratio",
+    aggregator: "first", // read from Redis: the same in every process of a cluster
     help: "Redis keyspace hits / (hits + misses) since the Redis server started (our caches live there)",
     registers: [registry],
     async collect() {
@@ -87,7 +92,7 @@ export function createServerMetrics(deps: Pick<AppDeps, "orm" | "redis" | "queue
   });
   new Gauge({
     name: "movierec_db_pool_connections",
-    help: "PostgreSQL pool of this process: open, idle and waiting (clients queued for a connection), and the maximum",
+    help: "PostgreSQL pools (summed over the server's processes): open, idle and waiting (clients queued for a connection), and the maximum",
     labelNames: ["state"] as const,
     registers: [registry],
     async collect() {
@@ -100,13 +105,15 @@ export function createServerMetrics(deps: Pick<AppDeps, "orm" | "redis" | "queue
     },
   });
 
+  // In a cluster copy, a scrape answers for every process (see cluster-metrics.ts).
+  const clusterText = isClusterCopy ? clusterMetricsClient(registry) : undefined;
   return {
     observe(method, code, seconds) {
       rpc.observe({ method, code }, seconds);
       recorder.record(method, code, seconds * 1000);
     },
     handle(_req, res) {
-      registry.metrics().then(
+      (clusterText ? clusterText() : registry.metrics()).then(
         (text) => {
           res.writeHead(200, { "content-type": registry.contentType });
           res.end(text);

@@ -14,9 +14,12 @@ import type { Authenticate } from "../modules/user/index.ts";
 import { routeNotificationHttp } from "../modules/notification/index.ts";
 import { handleCors } from "./cors.ts";
 import { sendHomePage } from "./home-page.ts";
+import { serveConsole } from "../console/serve.ts";
 import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
+import { auditContextInterceptor } from "./interceptors/audit-context.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
+import { drainingInterceptor } from "./interceptors/draining.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
@@ -28,7 +31,7 @@ import { ReflectionIndex, createReflectionV1, createReflectionV1Alpha } from "./
 import { API_SERVICES, EMPTY_IMPLS, apiRoutes, type ApiImpls } from "./services.ts";
 
 export interface ServerOptions {
-  config: Pick<Config, "host" | "port" | "corsOrigins" | "healthIntervalMs" | "shutdownGraceMs" | "tls">;
+  config: Pick<Config, "host" | "port" | "corsOrigins" | "healthIntervalMs" | "shutdownGraceMs" | "headersTimeoutMs" | "idleTimeoutMs" | "tls">;
   log: Logger;
   /** Dependency checks behind grpc.health.v1 (e.g. postgres, redis). */
   probes: Record<string, Probe>;
@@ -54,7 +57,7 @@ export interface RunningServer {
 export const ALL_SERVICES: readonly DescService[] = [...API_SERVICES, Health, ReflectionV1, ReflectionV1Alpha];
 
 /** Builds the HTTP handler shared by gRPC, gRPC-Web and Connect. */
-export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
+export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDraining: () => boolean = () => false) {
   const reflection = new ReflectionIndex(ALL_SERVICES);
   const routes = (router: ConnectRouter) => {
     for (const [service, impl] of apiRoutes(opts.impls ?? EMPTY_IMPLS)) router.service(service, impl as never);
@@ -64,7 +67,7 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), authInterceptor(opts.authenticate, opts.log), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
     contextValues: (req) =>
@@ -72,6 +75,10 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
         .set(remoteAddressKey, req.socket?.remoteAddress)
         .set(peerCallerKey, certificateCaller((req as Http2ServerRequest).stream?.session?.socket ?? req.socket, opts.config.tls?.serviceCerts ?? [])),
     readMaxBytes: opts.readMaxBytes ?? 4 * 1024 * 1024,
+    // Strict protobuf JSON (its default; connect-es relaxes it): an unknown field or enum name is INVALID_ARGUMENT
+    // naming it, instead of being dropped or read as the zero value. Invalid UTF-8 in a JSON body is refused too
+    // (connect-es would replace it with U+FFFD); `textDecoder` is honoured by connect-es though not in its type.
+    jsonOptions: { ignoreUnknownFields: false, textDecoder: new TextDecoder("utf-8", { fatal: true }) } as { ignoreUnknownFields: boolean },
     grpc: true,
     grpcWeb: true,
     connect: true,
@@ -85,14 +92,15 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor) {
   };
 }
 
-/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, and 404. */
+/** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, the console, and 404. */
 function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerResponse, metrics?: ServerMetrics): void {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method === "GET" && path === "/metrics" && metrics) return metrics.handle(req, res);
   if (req.method === "GET" && path === "/") {
-    const links = [{ href: "/healthz", label: "Health" }, ...(metrics ? [{ href: "/metrics", label: "Prometheus metrics" }] : [])];
+    const links = [{ href: "/console/", label: "Operator console (staff)" }, { href: "/healthz", label: "Health" }, ...(metrics ? [{ href: "/metrics", label: "Prometheus metrics" }] : [])];
     return sendHomePage(res, links, req.headers.host ?? "localhost");
   }
+  if (serveConsole(req, res, path)) return;
   if (req.method === "GET" && path === "/healthz") {
     const serving = health.failing.length === 0;
     res.writeHead(serving ? 200 : 503, { "content-type": "application/json" });
@@ -107,9 +115,12 @@ function plainHttp(health: HealthMonitor, req: IncomingMessage, res: ServerRespo
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const health = new HealthMonitor({ probes: opts.probes, services: ALL_SERVICES.map((s) => s.typeName), log: opts.log });
   await health.start(opts.config.healthIntervalMs);
-  const handler = buildHandler(opts, health);
+  // The handler refuses new calls once the listener drains (SIGTERM); the listener is built after the handler.
+  const handler = buildHandler(opts, health, () => listener.draining);
   const tls = opts.config.tls;
-  const listener = tls ? new TlsListener(tls, handler, opts.log) : new DualProtocolListener(handler);
+  const listener: DualProtocolListener | TlsListener = tls
+    ? new TlsListener(tls, handler, opts.log)
+    : new DualProtocolListener(handler, { headersTimeoutMs: opts.config.headersTimeoutMs, idleTimeoutMs: opts.config.idleTimeoutMs });
   const port = await listener.listen(opts.config.port, opts.config.host);
   opts.log.info({ port, host: opts.config.host, tls: tls ? (tls.clientCaFile ? `mutual (${tls.clientCert})` : "on") : "off" }, "listening (gRPC, gRPC-Web, Connect)");
   return {

@@ -95,6 +95,11 @@ export class TlsListener {
     }
   }
 
+  /** True once close() has begun: new calls are refused with UNAVAILABLE by the handler. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   #files(): string[] {
     return [this.#tls.certFile, this.#tls.keyFile, this.#tls.caFile, this.#tls.clientCaFile].filter((f): f is string => f !== undefined);
   }

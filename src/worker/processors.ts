@@ -10,7 +10,7 @@ import type { ProcessorTable } from "./workers.ts";
  * `*.jobs.ts` are wired in. A queue without processors fails unknown jobs at once. `schedule` registers
  * every module's repeatable jobs (idempotent upserts of fixed scheduler ids; see schedules.ts).
  */
-export function buildProcessors(deps: AppDeps): { processors: ProcessorTable; schedule: () => Promise<void> } {
+export function buildProcessors(deps: AppDeps): { processors: ProcessorTable; schedule: () => Promise<void>; atStart: () => Promise<void> } {
   const notification = createNotificationWorker(deps);
   // After a user's rescoring commits, the notification module looks for a recommendation alert.
   const recommendation = createRecommendationModule({ ...deps, afterRescore: notification.recommendationsRescored });
@@ -25,6 +25,19 @@ export function buildProcessors(deps: AppDeps): { processors: ProcessorTable; sc
       await notification.schedule(); // outbox sweep, digest tick, daily alerts
       await recommendation.schedule(); // nightly training with evaluation (REC_TRAIN_CRON), the rescoring sweep
       await scheduleAnalyticsJobs(deps.queues.analytics); // daily aggregation and partition upkeep
+    },
+    /** One-off work when a worker starts: a first model from the first data (see bootstrap-training.ts). */
+    async atStart() {
+      // Redis may still be connecting (commands fail fast while it is): a few tries over half a minute.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await recommendation.trainIfNoModel();
+          return;
+        } catch (err) {
+          if (attempt >= 30) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        }
+      }
     },
   };
 }

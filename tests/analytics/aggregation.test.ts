@@ -87,6 +87,7 @@ describe("daily aggregation", () => {
     expect(series.points).toEqual([expect.objectContaining({ date: day, viewCount: 2, recommendationCount: 1, clickThroughRate: 1 })]);
     const active = await client.getActiveUsers({ startDate: day, endDate: day }, { headers: staff.headers });
     expect(active.points[0]!.dailyActiveUsers).toBeGreaterThanOrEqual(3);
+    expect(active.points[0]!.interactionCount).toBeGreaterThanOrEqual(5); // the five seeded likes and ratings
   });
 });
 

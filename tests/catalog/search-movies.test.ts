@@ -89,15 +89,25 @@ describe("SearchMovies", () => {
   it("answers any string without an error", async () => {
     const hostile = [
       `"unbalanced quote`, "a & | ! ( ) :* <-> b", "'); drop table movies; --", "\\\\ backslashes \\", "%_ like wildcards",
-      "🎬🍿 emoji", "?", "?? ?| ?& $1 :name", "\u0000nul\u0000", "-", "!!!", "   ", "or or or", "\t\n", "é à ü ß", "中文 電影",
+      "🎬🍿 emoji", "?", "?? ?| ?& $1 :name", "-", "!!!", "or or or", "é à ü ß", "中文 電影",
     ];
     for (const q of hostile) {
       const res = await s.client.searchMovies({ query: q });
       expect(Array.isArray(res.movies), q).toBe(true);
     }
+    // NUL cannot be stored or searched: INVALID_ARGUMENT, as in every string field (src/server/message-rules.ts).
+    const nul = await s.client.searchMovies({ query: "\u0000nul\u0000" }).catch((e: unknown) => ConnectError.from(e));
+    expect((nul as ConnectError).code).toBe(Code.InvalidArgument);
     // The whole 500 characters the contract allows, of mixed junk.
     const long = Array.from({ length: 500 }, (_, i) => "a'\"&|!():*<->\\% 🎬"[i % 17]).join("").slice(0, 500);
     expect(Array.isArray((await s.client.searchMovies({ query: long })).movies)).toBe(true);
+  });
+
+  it("refuses a query of only whitespace with INVALID_ARGUMENT, like an empty one", async () => {
+    for (const query of ["", "   ", "\t\n", " \u0000 "]) {
+      const err = await s.client.searchMovies({ query }).catch((e: unknown) => ConnectError.from(e));
+      expect((err as ConnectError).code, JSON.stringify(query)).toBe(Code.InvalidArgument);
+    }
   });
 
   it("refuses an over-long query with INVALID_ARGUMENT (10 kB), at the edge and in the domain", async () => {

@@ -42,7 +42,8 @@ function tree(demo: DemoRun): number[] {
 }
 
 describe("npm run demo stops everything it started", () => {
-  for (const signal of ["SIGINT", "SIGHUP"] as const) {
+  // SIGINT to npm: tests/demo/demo-journey.test.ts ends that way.
+  for (const signal of ["SIGHUP"] as const) {
     it(`on ${signal} to the npm process`, { timeout: 180_000 }, async () => {
       const { demo, port } = await demoOnSharedServers();
       const pids = tree(demo);

@@ -9,7 +9,7 @@ import { describe, expect, inject, it } from "vitest";
 import { descendants, commandOf } from "../support/demo-process.ts";
 
 const hasScript = spawnSync("sh", ["-c", "command -v script"]).status === 0;
-const env = () => ({ PATH: process.env.PATH ?? "", LOG_LEVEL: "info", DATABASE_URL: inject("databaseUrl"), REDIS_URL: inject("redisUrl"), REDIS_PREFIX: inject("redisPrefix") });
+const env = () => ({ PATH: process.env.PATH ?? "", LOG_LEVEL: "info", SERVER_PROCESSES: "1", DATABASE_URL: inject("databaseUrl"), REDIS_URL: inject("redisUrl"), REDIS_PREFIX: inject("redisPrefix") });
 
 describe("server process output and GET /", () => {
   it.skipIf(!hasScript)("logs readable lines on a terminal and serves a home page linking health and metrics", { timeout: 90_000 }, async () => {

@@ -9,7 +9,8 @@ import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/g
 // `npm start` runs exactly this: the real entry point in its own process.
 function spawnMain(role: string, env: Record<string, string>) {
   return spawn(process.execPath, ["src/main.ts", role], {
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
+    // One process each: the cluster of SERVER_PROCESSES/WORKER_PROCESSES (default: cores) has its own test (cluster.test.ts).
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", SERVER_PROCESSES: "1", WORKER_PROCESSES: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

@@ -14,8 +14,11 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `serve` on a random port (or `env.PORT`); resolves once it logged "listening". */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * Starts `serve` on a random port (or `env.PORT`), one process unless `env.SERVER_PROCESSES` says otherwise; resolves
+ * once it logged `readyMsg` (default: "listening…", which a cluster's first copy logs before the others are up).
+ */
+export async function startServerProcess(env: Record<string, string> = {}, readyMsg = "listening"): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["src/main.ts", "serve"], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -27,13 +30,15 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
       REDIS_URL: inject("redisUrl"),
       REDIS_PREFIX: inject("redisPrefix"),
       DB_POOL_MAX: "3",
+      SERVER_PROCESSES: "1",
       ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines: Record<string, unknown>[] = [];
   const exited = once(child, "exit");
-  const port = await new Promise<number>((resolve, reject) => {
+  let port = 0;
+  await new Promise<void>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.on("line", (line) => {
       let entry: Record<string, unknown>;
@@ -43,7 +48,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
         return;
       }
       lines.push(entry);
-      if (typeof entry.msg === "string" && entry.msg.startsWith("listening") && typeof entry.port === "number") resolve(entry.port);
+      if (typeof entry.msg === "string" && entry.msg.startsWith("listening") && typeof entry.port === "number") port = entry.port;
+      if (typeof entry.msg === "string" && entry.msg.startsWith(readyMsg) && port > 0) resolve();
     });
     void exited.then(([code]) => reject(new Error(`server exited with ${String(code)} before listening`)));
   });

@@ -10,9 +10,11 @@ import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { aggregateDay, utcDay } from "./daily-aggregation.ts";
 import { maintainPartitions } from "./partition-maintenance.ts";
+import { pruneAuditLog } from "../audit/index.ts";
 
 export const AGGREGATE_DAY_JOB = "aggregate-day";
 export const MAINTAIN_PARTITIONS_JOB = "maintain-partitions";
+export const PRUNE_AUDIT_LOG_JOB = "prune-audit-log";
 
 type Processor = (job: Job, log: Logger) => Promise<unknown>;
 
@@ -35,6 +37,11 @@ export function analyticsProcessors(deps: { orm: MikroORM; pool: () => Promise<p
       log.info(result, "partitions maintained");
       return result;
     },
+    async [PRUNE_AUDIT_LOG_JOB](_job, log) {
+      const deleted = await pruneAuditLog(deps.orm.em.fork(), deps.config.analytics.auditRetentionDays);
+      log.info({ deleted, retentionDays: deps.config.analytics.auditRetentionDays }, "audit log pruned");
+      return { deleted };
+    },
   };
 }
 
@@ -43,4 +50,5 @@ export async function scheduleAnalyticsJobs(queue: Queue): Promise<void> {
   // 00:20 UTC: yesterday is complete (events may arrive a little late); the job aggregates yesterday.
   await queue.upsertJobScheduler("daily-aggregation", { pattern: "20 0 * * *", tz: "UTC" }, { name: AGGREGATE_DAY_JOB, data: {} });
   await queue.upsertJobScheduler("partition-maintenance", { pattern: "10 0 * * *", tz: "UTC" }, { name: MAINTAIN_PARTITIONS_JOB, data: {} });
+  await queue.upsertJobScheduler("audit-retention", { pattern: "40 0 * * *", tz: "UTC" }, { name: PRUNE_AUDIT_LOG_JOB, data: {} });
 }

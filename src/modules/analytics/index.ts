@@ -11,7 +11,7 @@ import { createProxyTrust } from "./client-address.ts";
 import { createEventStore } from "./event-store.ts";
 import { insertMetrics } from "./metric-store.ts";
 
-export { AGGREGATE_DAY_JOB, MAINTAIN_PARTITIONS_JOB, analyticsProcessors, scheduleAnalyticsJobs } from "./analytics.jobs.ts";
+export { AGGREGATE_DAY_JOB, MAINTAIN_PARTITIONS_JOB, PRUNE_AUDIT_LOG_JOB, analyticsProcessors, scheduleAnalyticsJobs } from "./analytics.jobs.ts";
 export { aggregateDay, daysBetween, utcDay } from "./daily-aggregation.ts";
 export { maintainPartitions } from "./partition-maintenance.ts";
 export { createRpcMetricsRecorder, RPC_LATENCY_METRIC, type RpcMetricsRecorder } from "./rpc-metrics.ts";

@@ -56,7 +56,7 @@ export function createReportsRpc(deps: ReportsRpcDeps): Partial<ServiceImpl<type
     async getActiveUsers(req) {
       checkRange(req.startDate, req.endDate);
       const rows = await activeUsers(await deps.pool(), req.startDate, req.endDate);
-      return { points: rows.map((r) => ({ date: r.date, dailyActiveUsers: r.dau, weeklyActiveUsers: r.wau })) };
+      return { points: rows.map((r) => ({ date: r.date, dailyActiveUsers: r.dau, weeklyActiveUsers: r.wau, interactionCount: r.interactions })) };
     },
     async getRecommendationCtr(req) {
       checkRange(req.startDate, req.endDate);

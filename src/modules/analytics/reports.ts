@@ -97,9 +97,10 @@ export async function performanceSummary(pool: pg.Pool, startTime: Date, endTime
 
 /**
  * Daily and 7-day active users for each day of the range: (day, user) pairs from the rollup for the days the
- * aggregation job has covered, from the raw log for later days.
+ * aggregation job has covered, from the raw log for later days; and the interactions (likes, ratings, views, …)
+ * recorded that day, by their timestamp (idx_interactions_timestamp).
  */
-export async function activeUsers(pool: pg.Pool, start: string, end: string): Promise<{ date: string; dau: number; wau: number }[]> {
+export async function activeUsers(pool: pg.Pool, start: string, end: string): Promise<{ date: string; dau: number; wau: number; interactions: number }[]> {
   const res = await pool.query(
     `with covered as (select coalesce(max(day), '-infinity'::date) as last from analytics_daily_active_users),
      pairs as (
@@ -107,10 +108,15 @@ export async function activeUsers(pool: pg.Pool, start: string, end: string): Pr
        union
        select ("timestamp" at time zone 'UTC')::date, user_id from user_activity_logs, covered
         where user_id is not null and "timestamp" >= (greatest($1::date - 6, covered.last + 1))::timestamp at time zone 'UTC'
-          and "timestamp" < ($2::date + 1)::timestamp at time zone 'UTC')
+          and "timestamp" < ($2::date + 1)::timestamp at time zone 'UTC'),
+     interactions as (
+       select ("timestamp" at time zone 'UTC')::date as day, count(*)::int as n from user_movie_interactions
+        where "timestamp" >= ($1::date)::timestamp at time zone 'UTC' and "timestamp" < ($2::date + 1)::timestamp at time zone 'UTC'
+        group by 1)
      select to_char(d, 'YYYY-MM-DD') as date,
             (select count(distinct user_id) from pairs where day = d::date)::int as dau,
-            (select count(distinct user_id) from pairs where day between d::date - 6 and d::date)::int as wau
+            (select count(distinct user_id) from pairs where day between d::date - 6 and d::date)::int as wau,
+            coalesce((select n from interactions where day = d::date), 0) as interactions
        from generate_series($1::date, $2::date, interval '1 day') d order by d`,
     [start, end],
   );

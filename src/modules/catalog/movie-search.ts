@@ -6,7 +6,9 @@
  * - title words alone (the design's title index), so a title match always makes the candidates;
  * - people: a cast or crew member whose name matches brings their movies in;
  * - typos, only when the words matched (almost) nothing: pg_trgm similarity of the query to the
- *   title or original title, whole or word by word ("avtar" → Avatar).
+ *   title or original title, whole or word by word ("avtar" → Avatar), and each misspelt word corrected
+ *   against the title vocabulary ("green lanturn" → green & lantern; see title-typos.ts), its hits ranked
+ *   by the corrections' similarity, then popularity.
  * Each source is capped, so a very common word costs a bounded amount of work; the merged
  * candidates are ranked by relevance plus a small popularity term, and paged by (score, id).
  */
@@ -15,6 +17,7 @@ import { InvalidInputError } from "../../platform/errors.ts";
 import type { MovieRecord, Page } from "./catalog-types.ts";
 import { decodeCursor, encodeCursor, fingerprint, pageSize } from "./cursor.ts";
 import { MOVIE_COLUMNS, type MovieRow, withGenres } from "./movie-rows.ts";
+import { typoLookups, type TitleLookup } from "./title-typos.ts";
 
 /** Longest accepted query, in characters (the proto allows the same). */
 export const MAX_QUERY_LENGTH = 500;
@@ -56,6 +59,7 @@ export function searchMoviesSql(
   includeAdult: boolean,
   cursor: { key: number; id: string } | undefined,
   limit: number,
+  lookups: readonly TitleLookup[] = [],
 ): { sql: string; params: unknown[] } {
   // websearch_to_tsquery(regconfig, text) is immutable: PostgreSQL folds each one to a constant,
   // so every branch below can use its index.
@@ -89,10 +93,18 @@ with text_hits as (
   (select m.id, greatest(similarity(m.original_title, ?), word_similarity(?, m.original_title)) * 0.7 as rel from movies m
     where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} and (m.original_title % ? or ? <% m.original_title)
     order by rel desc limit ${TITLE_TYPO_CANDIDATES})
+), word_fix_hits as (
+  -- Titles holding the corrected words (title-typos.ts), through the title index; similarity first.
+  select f.id, 0.3 + 0.4 * l.sim as rel
+    from jsonb_to_recordset(?::jsonb) as l(q text, sim float8)
+   cross join lateral (select m.id from movies m
+     where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} and to_tsvector('english', m.title) @@ to_tsquery('english', l.q)
+     order by m.popularity_score desc limit ${TITLE_TYPO_CANDIDATES}) f
 ), candidates as (
   select id, max(rel) as rel from (
     select id, rel from text_hits union all select id, rel from title_hits
     union all select id, rel from people_hits union all select id, rel from typo_hits
+    union all select id, rel from word_fix_hits
   ) hits group by id
 ), scored as (
   select ${MOVIE_COLUMNS}, m.id as id_num,
@@ -107,6 +119,8 @@ select * from scored ${cursor ? "where (score, id_num) < (?::float8, ?::bigint)"
   params.push(query, query); // title_hits: rank, match
   params.push(query); // people
   params.push(query, query, query, query, query, query, query, query); // typo_hits
+  // JSON rather than arrays: the ORM would expand an array parameter into a list.
+  params.push(JSON.stringify(lookups.map((l) => ({ q: l.tsquery, sim: l.similarity })))); // word_fix_hits
   params.push(query); // exact title boost
   if (cursor) params.push(cursor.key, cursor.id);
   return { sql, params };
@@ -116,12 +130,14 @@ select * from scored ${cursor ? "where (score, id_num) < (?::float8, ?::bigint)"
 export async function searchMovies(em: EntityManager, q: SearchMoviesQuery): Promise<Page<MovieRecord>> {
   const query = cleanQuery(q.query);
   const includeAdult = q.includeAdult ?? false;
-  if (query === "") return { items: [], nextPageToken: "" };
+  // Nothing to look for is a mistake of the caller, as an empty string is (the proto's min_len).
+  if (query === "") throw new InvalidInputError("must contain something other than spaces and control characters", "query");
   const fp = fingerprint(["search", query, includeAdult]);
   const cursor = decodeCursor(q.pageToken ?? "", fp);
   if (cursor && typeof cursor.key !== "number") throw new InvalidInputError("is not a token returned by this method", "page_token");
   const size = pageSize(q.pageSize);
-  const { sql, params } = searchMoviesSql(query, includeAdult, cursor as { key: number; id: string } | undefined, size + 1);
+  const lookups = await typoLookups(em, query);
+  const { sql, params } = searchMoviesSql(query, includeAdult, cursor as { key: number; id: string } | undefined, size + 1, lookups);
   const rows = await em.execute<(MovieRow & { score: number })[]>(sql, params);
   const page = rows.slice(0, size);
   const last = page[page.length - 1];

@@ -4,6 +4,7 @@
  */
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../platform/errors.ts";
+import { recordAudit } from "../audit/index.ts";
 import type { MovieRecord } from "./catalog-types.ts";
 import { findMovie } from "./movie-details.ts";
 import { isDbId } from "./movie-rows.ts";
@@ -71,10 +72,19 @@ export async function createMovie(em: EntityManager, f: MovieFields): Promise<Mo
       );
       const movieId = rows[0]!.id;
       await setGenres(tx, movieId, f.genreIds);
+      await recordAudit(tx, { action: "movie.create", table: "movies", operation: "INSERT", recordId: movieId, after: auditFields(f, undefined) });
       return movieId;
     })
     .catch(mapWriteError);
   return (await findMovie(em, { by: "id", id }))!;
+}
+
+/** The audited form of movie fields (snake_case, as the columns): all of them, or only the masked paths. */
+function auditFields(f: MovieFields, paths: readonly string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [path, key] of Object.entries(COLUMNS)) if (!paths || paths.includes(path)) out[path] = f[key];
+  if (!paths || paths.includes("genres")) out.genres = [...f.genreIds];
+  return out;
 }
 
 /** The current writable fields of a movie. */
@@ -129,6 +139,15 @@ export async function updateMovie(
       }
       sets.push("updated_at = now()");
       await tx.execute(`update movies set ${sets.join(", ")} where id = ?::bigint`, [...params, movieId]);
+      const before = fieldsOf(current);
+      await recordAudit(tx, {
+        action: "movie.update",
+        table: "movies",
+        operation: "UPDATE",
+        recordId: movieId,
+        before: auditFields(before, paths),
+        after: auditFields(next, paths),
+      });
       return current;
     })
     .catch(mapWriteError);
@@ -139,7 +158,10 @@ export async function updateMovie(
 export async function deleteMovie(em: EntityManager, movieId: string): Promise<MovieRecord> {
   const movie = isDbId(movieId) ? await findMovie(em, { by: "id", id: movieId }) : undefined;
   if (!movie) throw new NotFoundError("movie", movieId);
-  const rows = await em.execute<{ id: string }[]>("delete from movies where id = ?::bigint returning id", [movieId]);
-  if (rows.length === 0) throw new NotFoundError("movie", movieId);
+  await em.transactional(async (tx) => {
+    const rows = await tx.execute<{ id: string }[]>("delete from movies where id = ?::bigint returning id", [movieId]);
+    if (rows.length === 0) throw new NotFoundError("movie", movieId);
+    await recordAudit(tx, { action: "movie.delete", table: "movies", operation: "DELETE", recordId: movieId, before: auditFields(fieldsOf(movie), undefined) });
+  });
   return movie;
 }

@@ -5,8 +5,9 @@
  * The idempotency key holds per user (`<key>:<user>`), so a retried call — after a timeout, say — queues only for
  * the users an earlier call did not reach.
  */
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import { PreconditionError } from "../../platform/errors.ts";
+import { recordAudit } from "../audit/index.ts";
 import { idArray } from "./notification-view.ts";
 import type { Outbox, QueueRequest } from "./outbox.ts";
 import { PREFERENCE_FLAGS, type PreferenceFlag } from "./preferences.ts";
@@ -57,6 +58,18 @@ export function filterSql(f: RecipientFilter): { where: string[]; params: unknow
   return { where, params };
 }
 
+/** The filter as audited (ids, flags and dates only). */
+function auditFilter(f: RecipientFilter): Record<string, unknown> {
+  return {
+    active_within_days: f.activeWithinDays,
+    premium: f.premium ?? null,
+    favorite_genre_ids: [...f.favoriteGenreIds],
+    joined_after: f.joinedAfter?.toISOString() ?? null,
+    joined_before: f.joinedBefore?.toISOString() ?? null,
+    preferences_on: [...f.preferencesOn],
+  };
+}
+
 export function createBroadcast(deps: { orm: MikroORM; outbox: Outbox; maxRecipients: number; batchSize?: number }) {
   const batchSize = deps.batchSize ?? 500;
 
@@ -80,6 +93,20 @@ export function createBroadcast(deps: { orm: MikroORM; outbox: Outbox; maxRecipi
         throw new PreconditionError(`the filter matches more than ${deps.maxRecipients} users; narrow it`);
       }
       const result: BroadcastResult = { matched: users.length, queued: 0, skipped: 0, duplicates: 0 };
+      // One audit row per send, in the transaction of the first batch that queues anything: a retry that only finds
+      // duplicates changes nothing and writes none.
+      let audited = false;
+      const inTransaction = async (tx: EntityManager, queued: number) => {
+        if (audited || queued === 0) return;
+        await recordAudit(tx, {
+          action: "notification.send_filtered",
+          table: "notification_requests",
+          operation: "INSERT",
+          recordId: req.key.slice(0, 64),
+          after: { template_id: req.template.id, matched_users: users.length, ignore_preferences: req.ignorePreferences, filter: auditFilter(req.filter) },
+        });
+        audited = true;
+      };
       for (let i = 0; i < users.length; i += batchSize) {
         const requests: QueueRequest[] = users.slice(i, i + batchSize).map((userId) => ({
           idempotencyKey: `${req.key}:${userId}`,
@@ -89,7 +116,7 @@ export function createBroadcast(deps: { orm: MikroORM; outbox: Outbox; maxRecipi
           data: req.data,
           ignorePreferences: req.ignorePreferences,
         }));
-        for (const r of (await deps.outbox.queue(requests)).values()) {
+        for (const r of (await deps.outbox.queue(requests, { inTransaction })).values()) {
           if (r.duplicate) result.duplicates++;
           else if (r.logs.length > 0) result.queued++;
           else result.skipped++;

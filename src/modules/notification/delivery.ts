@@ -6,9 +6,12 @@
  *                          └──transient error──▶ pending, claim released until the retry (BullMQ backoff)
  *
  * The claim is one conditional UPDATE, so two workers (or a job and its duplicate) never both send; a finished row
- * is never claimed again, so retried jobs change nothing; a claim whose lease ran out (its worker died mid-send) is
- * taken over by the sweeper's job, so nothing is lost. The only window left is a worker dying after the provider
- * accepted a message and before the 'sent' update: then the resend carries the same Message-ID / collapse key.
+ * is never claimed again, so retried jobs change nothing. The lease is short and renewed by a heartbeat (every
+ * third of it) while the worker holding it lives, so a slow send keeps its claim, and a dead worker's claim runs
+ * out within one lease; the sweeper re-enqueues such an expired claim at its next run, without further grace, so
+ * nothing is lost and recovery takes seconds. Effectively once, not exactly once: the window left is a worker
+ * dying after the provider accepted a message and before the 'sent' update; the resend then carries the same
+ * Message-ID (email) or collapse key (push), derived from the notification, so receivers can drop the copy.
  */
 import { randomUUID } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
@@ -106,6 +109,53 @@ export function createDelivery(deps: DeliveryDeps) {
     }
   }
 
+  /**
+   * Renews the claim's lease every third of it until stopped. A renewal that finds the claim gone (taken over after
+   * this process stalled longer than a lease) stops renewing; `finish` then refuses to overwrite the new owner's row.
+   */
+  function heartbeat(id: string, token: string): () => void {
+    let stopped = false;
+    const timer = setInterval(() => {
+      exec("update notification_logs set lease_until = now() + ? * interval '1 millisecond' where id = ? and claim_token = ? returning id", [deps.leaseMs, id, token]).then(
+        (rows) => {
+          if (rows.length === 0 && !stopped) {
+            stopped = true;
+            clearInterval(timer);
+          }
+        },
+        (e: unknown) => deps.log.warn({ logId: id, err: (e as Error).message }, "could not renew a delivery lease"),
+      );
+    }, Math.max(100, Math.floor(deps.leaseMs / 3)));
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  /** Sends a claimed row and records the outcome under the claim. */
+  async function claimedDelivery(row: Row, id: string, token: string, opts: { finalAttempt: boolean; retryDelayMs: number }): Promise<DeliveryOutcome> {
+    const refusal = await allowed(String(row.user_id), (row.payload ?? {}) as Row);
+    if (refusal) return fail(id, token, refusal);
+    try {
+      const { externalId } = await send(row);
+      const ours = await finish(id, token, "status = 'sent', sent_at = coalesce(sent_at, now()), external_id = ?, error_message = ''", [externalId]);
+      if (!ours) deps.log.warn({ logId: id }, "sent, but the claim had been taken over (this process stalled for longer than a lease)");
+      return "sent";
+    } catch (e) {
+      const err = e instanceof DeliveryError ? e : new DeliveryError((e as Error).message ?? String(e), { permanent: false, cause: e });
+      if (err.permanent) return fail(id, token, err.message);
+      if (opts.finalAttempt || Number(row.attempts) >= MAX_CLAIMS) return fail(id, token, `gave up after ${String(row.attempts)} attempts: ${err.message}`);
+      // Keep the row away from the sweeper until BullMQ's retry is due; the retry itself may claim at once.
+      await exec(
+        `update notification_logs set claim_token = null, lease_until = now() + ? * interval '1 millisecond', error_message = ?
+          where id = ? and claim_token = ?`,
+        [opts.retryDelayMs, err.message.slice(0, 2000), id, token],
+      );
+      throw err;
+    }
+  }
+
   return {
     /**
      * Delivers one notification. Throws (so BullMQ retries with backoff) only for a transient failure that is not
@@ -126,36 +176,28 @@ export function createDelivery(deps: DeliveryDeps) {
         return state[0].status === "pending" ? "claimed-elsewhere" : "done-before";
       }
       const id = String(row.id);
-      const refusal = await allowed(String(row.user_id), (row.payload ?? {}) as Row);
-      if (refusal) return fail(id, token, refusal);
+      const stopHeartbeat = heartbeat(id, token);
       try {
-        const { externalId } = await send(row);
-        const ours = await finish(id, token, "status = 'sent', sent_at = coalesce(sent_at, now()), external_id = ?, error_message = ''", [externalId]);
-        if (!ours) deps.log.warn({ logId: id }, "sent after the claim expired: lease shorter than the send took");
-        return "sent";
-      } catch (e) {
-        const err = e instanceof DeliveryError ? e : new DeliveryError((e as Error).message ?? String(e), { permanent: false, cause: e });
-        if (err.permanent) return fail(id, token, err.message);
-        if (opts.finalAttempt || Number(row.attempts) >= MAX_CLAIMS) return fail(id, token, `gave up after ${String(row.attempts)} attempts: ${err.message}`);
-        // Keep the row away from the sweeper until BullMQ's retry is due; the retry itself may claim at once.
-        await exec(
-          `update notification_logs set claim_token = null, lease_until = now() + ? * interval '1 millisecond', error_message = ?
-            where id = ? and claim_token = ?`,
-          [opts.retryDelayMs, err.message.slice(0, 2000), id, token],
-        );
-        throw err;
+        return await claimedDelivery(row, id, token, opts);
+      } finally {
+        stopHeartbeat();
       }
     },
 
     /**
      * Re-enqueues pending rows nobody is working on: their job was lost (crash between commit and enqueue, Redis
-     * flushed) or their worker died holding the claim. Job ids carry the attempt count, so a claim that expired gets
-     * a fresh job while one still waiting in the queue is not duplicated. Also purges idempotency keys after 7 days.
+     * flushed) or their worker died holding the claim. A claim whose lease ran out is dead (a live worker's
+     * heartbeat keeps it fresh) and is re-enqueued at once; an unclaimed row waits `sweepGraceMs` first, so a job
+     * still in the queue or a BullMQ retry still due runs before a sweeper copy. Job ids carry the attempt count, so
+     * an expired claim gets a fresh job while one still waiting in the queue is not duplicated. Also purges
+     * idempotency keys after 7 days.
      */
     async sweep(): Promise<{ requeued: number; purged: number }> {
       const rows = await exec(
         `select id, attempts from notification_logs
-          where status = 'pending' and coalesce(lease_until, created_at) < now() - ? * interval '1 millisecond'
+          where status = 'pending'
+            and ((claim_token is not null and lease_until < now())
+              or (claim_token is null and coalesce(lease_until, created_at) < now() - ? * interval '1 millisecond'))
           order by id limit 1000`,
         [deps.sweepGraceMs],
       );
@@ -169,6 +211,7 @@ export function createDelivery(deps: DeliveryDeps) {
       return { requeued: rows.length, purged: purged.length };
     },
   };
+
 }
 
 export type Delivery = ReturnType<typeof createDelivery>;

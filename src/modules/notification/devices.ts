@@ -6,7 +6,7 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { InvalidInputError } from "../../platform/errors.ts";
 import type { DeviceType } from "./entities/index.ts";
-import { decodeCursor, encodeCursor, pageSize } from "./cursor.ts";
+import { decodePageToken, encodePageToken, pageSize } from "./cursor.ts";
 
 export interface Device {
   id: string;
@@ -69,7 +69,7 @@ export function createDevices(deps: { orm: MikroORM }) {
     /** The user's devices, most recently used first. */
     async list(userId: string, req: { pageSize: number; pageToken: string }): Promise<{ devices: Device[]; nextPageToken: string }> {
       const size = pageSize(req.pageSize);
-      const after = decodeCursor(req.pageToken, 2) as [string, string] | undefined;
+      const after = decodePageToken(req.pageToken, ["time", "id"]);
       const rows = await deps.orm.em.fork().execute<Row[]>(
         `select * from user_devices where user_id = ? ${after ? "and (last_used_at, id) < (?::timestamptz, ?::bigint)" : ""}
          order by last_used_at desc, id desc limit ?`,
@@ -77,7 +77,7 @@ export function createDevices(deps: { orm: MikroORM }) {
       );
       const devices = rows.slice(0, size).map(toDevice);
       const last = rows.length > size ? rows[size - 1]! : undefined;
-      return { devices, nextPageToken: last ? encodeCursor([new Date(last.last_used_at as string).toISOString(), String(last.id)]) : "" };
+      return { devices, nextPageToken: last ? encodePageToken([new Date(last.last_used_at as string).toISOString(), String(last.id)]) : "" };
     },
 
     /** Deletes one of the user's devices by id or token; false when there was none (retries are harmless). */

@@ -2,7 +2,7 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { InvalidInputError } from "../../platform/errors.ts";
 import type { NotificationStatus, NotificationType, TemplateType } from "./entities/index.ts";
-import { decodeCursor, encodeCursor, pageSize } from "./cursor.ts";
+import { decodePageToken, encodePageToken, pageSize } from "./cursor.ts";
 import { toNotificationView, VIEW_COLUMNS, type NotificationView } from "./notification-view.ts";
 
 export interface DeliveryStatsRow {
@@ -24,7 +24,7 @@ export function createHistory(deps: { orm: MikroORM }) {
     /** Newest first; optional status and type filters. */
     async list(userId: string, req: { pageSize: number; pageToken: string; status?: NotificationStatus; type?: NotificationType }) {
       const size = pageSize(req.pageSize);
-      const after = decodeCursor(req.pageToken, 2) as [string, string] | undefined;
+      const after = decodePageToken(req.pageToken, ["time", "id"]);
       const where = ["user_id = ?"];
       const params: unknown[] = [userId];
       if (req.status) (where.push("status = ?"), params.push(req.status));
@@ -36,7 +36,7 @@ export function createHistory(deps: { orm: MikroORM }) {
       );
       const notifications: NotificationView[] = rows.slice(0, size).map(toNotificationView);
       const last = notifications[notifications.length - 1];
-      return { notifications, nextPageToken: rows.length > size && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : "" };
+      return { notifications, nextPageToken: rows.length > size && last ? encodePageToken([last.createdAt.toISOString(), last.id]) : "" };
     },
 
     /**

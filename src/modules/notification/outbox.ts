@@ -5,7 +5,7 @@
  * a scheduler run that overlaps another queues nothing twice. A job lost between commit and enqueue (crash, Redis
  * down) is found by the sweeper (delivery.ts), so nothing queued is ever lost.
  */
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Queue } from "bullmq";
 import type { Logger } from "../../platform/logger.ts";
 import type { TemplateType } from "./entities/index.ts";
@@ -67,7 +67,10 @@ export interface OutboxDeps {
 
 export function createOutbox(deps: OutboxDeps) {
   /** Queues a batch (one transaction); results by idempotency key. */
-  async function queue(requests: readonly QueueRequest[]): Promise<Map<string, QueueResult>> {
+  async function queue(
+    requests: readonly QueueRequest[],
+    hooks?: { /** Runs last in the batch's transaction with the number of rows queued (e.g. to write an audit row). */ inTransaction?: (tx: EntityManager, queued: number) => Promise<void> },
+  ): Promise<Map<string, QueueResult>> {
     const results = new Map<string, QueueResult>();
     if (requests.length === 0) return results;
     const em = deps.orm.em.fork();
@@ -95,6 +98,7 @@ export function createOutbox(deps: OutboxDeps) {
     }
 
     const created: NotificationView[] = await em.transactional(async (tx) => {
+      const out = await (async (): Promise<NotificationView[]> => {
       // Alerts are limited per user and channel per rolling day; the lock serialises one user's concurrent alerts.
       const alertUsers = [...new Set(requests.filter((r) => ALERT_KINDS.has(r.kind)).map((r) => r.userId))].sort();
       const alertCounts = new Map<string, number>();
@@ -150,6 +154,9 @@ export function createOutbox(deps: OutboxDeps) {
         [JSON.stringify(rows)],
       );
       return logs.map((l) => ({ ...toNotificationView(l), requestKey: l.request_key as string }));
+      })();
+      if (hooks?.inTransaction) await hooks.inTransaction(tx, out.length);
+      return out;
     });
 
     for (const l of created as (NotificationView & { requestKey: string })[]) {

@@ -5,8 +5,9 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../platform/errors.ts";
+import { recordAudit } from "../audit/index.ts";
 import { TEMPLATE_TYPES, type TemplateType } from "./entities/index.ts";
-import { decodeCursor, encodeCursor, pageSize } from "./cursor.ts";
+import { decodePageToken, encodePageToken, pageSize } from "./cursor.ts";
 import { checkTemplateSyntax } from "./template-engine.ts";
 
 export interface Template {
@@ -51,6 +52,24 @@ export function validateTemplate(t: TemplateFields): void {
   checkTemplateSyntax({ subject: t.subject, html: t.htmlContent, text: t.textContent });
 }
 
+/** The audited columns of a template (its content included: templates hold no personal data). */
+const auditFields = (t: Template): Record<string, unknown> => ({
+  name: t.name,
+  template_type: t.templateType,
+  subject: t.subject,
+  html_content: t.htmlContent,
+  text_content: t.textContent,
+  is_active: t.isActive,
+});
+
+/** Only the fields that differ, before and after. */
+function changedFields(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const b: Record<string, unknown> = {};
+  const a: Record<string, unknown> = {};
+  for (const k of Object.keys(after)) if (before[k] !== after[k]) ((b[k] = before[k]), (a[k] = after[k]));
+  return { before: b, after: a };
+}
+
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === "23505" || /unique|duplicate key/i.test((e as Error).message ?? "");
 
 export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
@@ -82,12 +101,16 @@ export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
         if (seen) return get(seen);
       }
       try {
-        const rows = await deps.orm.em.fork().execute<Row[]>(
-          `insert into notification_templates (name, template_type, subject, html_content, text_content, is_active)
-           values (?, ?, ?, ?, ?, ?) returning *`,
-          [fields.name, fields.templateType, fields.subject, fields.htmlContent, fields.textContent, fields.isActive],
-        );
-        const created = toTemplate(rows[0]!);
+        const created = await deps.orm.em.fork().transactional(async (tx) => {
+          const rows = await tx.execute<Row[]>(
+            `insert into notification_templates (name, template_type, subject, html_content, text_content, is_active)
+             values (?, ?, ?, ?, ?, ?) returning *`,
+            [fields.name, fields.templateType, fields.subject, fields.htmlContent, fields.textContent, fields.isActive],
+          );
+          const t = toTemplate(rows[0]!);
+          await recordAudit(tx, { action: "template.create", table: "notification_templates", operation: "INSERT", recordId: t.id, after: auditFields(t) });
+          return t;
+        });
         if (requestId !== "") await deps.redis.set(requestKey(requestId), created.id, "EX", 86_400);
         return created;
       } catch (e) {
@@ -105,13 +128,18 @@ export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
       const next: TemplateFields = { ...current, ...patch };
       validateTemplate(next);
       try {
-        const rows = await deps.orm.em.fork().execute<Row[]>(
-          `update notification_templates set name = ?, template_type = ?, subject = ?, html_content = ?, text_content = ?,
-             is_active = ?, updated_at = now() where id = ? returning *`,
-          [next.name, next.templateType, next.subject, next.htmlContent, next.textContent, next.isActive, id],
-        );
-        if (!rows[0]) throw new NotFoundError("template", id);
-        return toTemplate(rows[0]);
+        return await deps.orm.em.fork().transactional(async (tx) => {
+          const rows = await tx.execute<Row[]>(
+            `update notification_templates set name = ?, template_type = ?, subject = ?, html_content = ?, text_content = ?,
+               is_active = ?, updated_at = now() where id = ? returning *`,
+            [next.name, next.templateType, next.subject, next.htmlContent, next.textContent, next.isActive, id],
+          );
+          if (!rows[0]) throw new NotFoundError("template", id);
+          const updated = toTemplate(rows[0]);
+          const { before, after } = changedFields(auditFields(current), auditFields(updated));
+          await recordAudit(tx, { action: "template.update", table: "notification_templates", operation: "UPDATE", recordId: id, before, after });
+          return updated;
+        });
       } catch (e) {
         if (isUniqueViolation(e)) throw new ConflictError(`a template named ${JSON.stringify(next.name)} exists`);
         throw e;
@@ -121,7 +149,7 @@ export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
     /** By name; optional type and active filters. */
     async list(req: { pageSize: number; pageToken: string; templateType?: TemplateType; isActive?: boolean }): Promise<{ templates: Template[]; nextPageToken: string }> {
       const size = pageSize(req.pageSize);
-      const after = decodeCursor(req.pageToken, 1) as [string] | undefined;
+      const after = decodePageToken(req.pageToken, ["text"]);
       const where: string[] = [];
       const params: unknown[] = [];
       if (req.templateType) (where.push("template_type = ?"), params.push(req.templateType));
@@ -132,13 +160,16 @@ export function createTemplates(deps: { orm: MikroORM; redis: Redis }) {
         [...params, size + 1],
       );
       const templates = rows.slice(0, size).map(toTemplate);
-      return { templates, nextPageToken: rows.length > size ? encodeCursor([templates[templates.length - 1]!.name]) : "" };
+      return { templates, nextPageToken: rows.length > size ? encodePageToken([templates[templates.length - 1]!.name]) : "" };
     },
 
     /** Deletes; past notifications keep their rendered content (template_id becomes null). */
     async delete(id: string): Promise<void> {
-      const rows = await deps.orm.em.fork().execute<Row[]>("delete from notification_templates where id = ? returning id", [id]);
-      if (rows.length === 0) throw new NotFoundError("template", id);
+      await deps.orm.em.fork().transactional(async (tx) => {
+        const rows = await tx.execute<Row[]>("delete from notification_templates where id = ? returning *", [id]);
+        if (rows.length === 0) throw new NotFoundError("template", id);
+        await recordAudit(tx, { action: "template.delete", table: "notification_templates", operation: "DELETE", recordId: id, before: auditFields(toTemplate(rows[0]!)) });
+      });
     },
   };
 }

@@ -9,6 +9,7 @@ import { createRecommendationRpc } from "./recommendation.rpc.ts";
 import { createRecommendationService, DEFAULT_OPTIONS, type RecommendationOptions } from "./recommendation-service.ts";
 import { createScoringProcessors } from "./recommendation.jobs.ts";
 import { scheduleTraining } from "./rescore-queue.ts";
+import { trainIfNoModel } from "./bootstrap-training.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
@@ -41,5 +42,7 @@ export function createRecommendationModule(
      * (REC_RESCORE_SWEEP_MS) under fixed scheduler ids; call in the worker role.
      */
     schedule: () => scheduleTraining(deps.queues.scoring, trainCron, rescoreSweepMs),
+    /** At worker start: trains now when no model exists and enough interactions do (REC_BOOTSTRAP_MIN_INTERACTIONS). */
+    trainIfNoModel: () => trainIfNoModel({ orm: deps.orm, store, scoringQueue: deps.queues.scoring, log: deps.log }, rc?.bootstrapMinInteractions ?? 0),
   };
 }

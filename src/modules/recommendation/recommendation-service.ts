@@ -15,7 +15,9 @@ import { movieSummaries } from "./movie-summaries.ts";
 import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
 import { requestRescore } from "./rescore-requests.ts";
 import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
+import { scoreOnReadIfStale } from "./online-scoring.ts";
 import { invalidateUser } from "./serving-cache.ts";
+import { startTrainingAudited } from "./training-audit.ts";
 
 export interface RecommendationOptions {
   /** Rows kept per user and algorithm. */
@@ -62,7 +64,13 @@ export function createRecommendationService(deps: RecommendationDeps) {
       const page = await listInteractions(em(), userId, opts);
       return { ...page, movies: await movieSummaries(em(), [...new Set(page.rows.map((r) => r.movieId))]) };
     },
-    getRecommendations: (userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) => getRecommendations(em(), deps.redis, userId, opts),
+    async getRecommendations(userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) {
+      // New and light users get their first personalised list on this read, not after the queue (online-scoring.ts).
+      await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) =>
+        deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list"),
+      );
+      return getRecommendations(em(), deps.redis, userId, opts);
+    },
     getSimilar: (movieId: string, limit: number) => getSimilar(em(), deps.redis, deps.store, movieId, limit),
     getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(em(), deps.redis, opts),
     /** Marks one of the user's recommendations clicked; the first click's time stays. */
@@ -104,7 +112,7 @@ export function createRecommendationService(deps: RecommendationDeps) {
       return { meta: await deps.store.meta(), training: await deps.store.training() };
     },
     async startTraining(requestId: string | undefined, evaluate: boolean) {
-      const r = await enqueueTraining(deps.scoringQueue, requestId ?? `manual-${Date.now()}`, evaluate);
+      const r = await startTrainingAudited(em(), () => enqueueTraining(deps.scoringQueue, requestId ?? `manual-${Date.now()}`, evaluate), evaluate);
       if (r.enqueued) await deps.store.setTraining({ state: "queued", jobId: r.jobId, lastError: "" });
       return r;
     },

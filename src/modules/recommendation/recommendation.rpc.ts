@@ -18,6 +18,7 @@ import {
 import { TrendingWindow, type RecommendationService } from "../../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
 import { callerKey, requireStaff, requireUser } from "../../platform/caller.ts";
 import { InvalidInputError } from "../../platform/errors.ts";
+import { decodePageToken, encodePageToken, pageSize } from "../../platform/page-token.ts";
 import type { AlgorithmName } from "./algorithms/recommender.ts";
 import type { FeedbackType, InteractionSource, InteractionType } from "./entities/index.ts";
 import type { InteractionRow } from "./interactions.ts";
@@ -52,15 +53,12 @@ function interaction(r: InteractionRow, movie?: MovieSummaryRow) {
   });
 }
 
-/** Page tokens: base64url of "<iso time>|<id>"; opaque to clients. */
+/** Page tokens: the shared format (platform/page-token.ts) holding the last row's time and id. */
 function decodeToken(token: string): { at: Date; id: string } | undefined {
-  if (token === "") return undefined;
-  const [iso, id] = Buffer.from(token, "base64url").toString("utf8").split("|");
-  const at = new Date(iso ?? "");
-  if (!id || !/^[1-9][0-9]{0,18}$/.test(id) || Number.isNaN(at.getTime())) throw new InvalidInputError("invalid page token", "page_token");
-  return { at, id };
+  const parts = decodePageToken(token, ["time", "id"]);
+  return parts && { at: new Date(parts[0]), id: parts[1] };
 }
-const encodeToken = (c: { at: Date; id: string }) => Buffer.from(`${c.at.toISOString()}|${c.id}`).toString("base64url");
+const encodeToken = (c: { at: Date; id: string }) => encodePageToken([c.at.toISOString(), c.id]);
 
 /** The RecommendationService implementation over the module's service object. */
 export function createRecommendationRpc(svc: Service): ServiceImpl<typeof RecommendationService> {
@@ -82,7 +80,7 @@ export function createRecommendationRpc(svc: Service): ServiceImpl<typeof Recomm
     },
     async listInteractions(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));
-      const limit = req.pageSize === 0 ? 50 : Math.min(req.pageSize, 200);
+      const limit = pageSize(req.pageSize, { fallback: 50, max: 200 });
       const page = await svc.listInteractions(userId, { type: req.type === TypeEnum.UNSPECIFIED ? undefined : TYPES[req.type], limit, after: decodeToken(req.pageToken) });
       return { interactions: page.rows.map((r) => interaction(r, page.movies.get(r.movieId))), nextPageToken: page.next ? encodeToken(page.next) : "" };
     },

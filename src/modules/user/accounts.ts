@@ -7,6 +7,7 @@ import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import type { AuthConfig } from "../../platform/config.ts";
 import { ConflictError, PermissionError, UnauthenticatedError } from "../../platform/errors.ts";
+import { recordAudit } from "../audit/index.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { AccessTokens } from "./access-tokens.ts";
 import { type AccountView, loadAccount, viewOf } from "./account-view.ts";
@@ -125,6 +126,7 @@ export function createAccounts(deps: AccountsDeps) {
           // The notification module owns the entity; the row and its defaults are the design's, written here so that
           // an account never exists without its preferences.
           await tx.execute("insert into notification_preferences (user_id) values (?)", [u.id]);
+          await recordAudit(tx, { action: "user.register", table: "users", operation: "INSERT", recordId: u.id, after: { is_active: true, is_staff: false } });
           return u;
         });
       } catch (e) {
@@ -189,7 +191,9 @@ export function createAccounts(deps: AccountsDeps) {
       user.password = await hasher.hash(next);
       await em.transactional(async (tx) => {
         tx.persist(user);
-        await sessions.revoke(tx, caller.userId, { allExcept: caller.sessionId }, "password_changed");
+        const revoked = await sessions.revoke(tx, caller.userId, { allExcept: caller.sessionId }, "password_changed");
+        // Only that it changed: no hash, old or new, ever reaches the trail.
+        await recordAudit(tx, { action: "user.password_change", table: "users", operation: "UPDATE", recordId: user.id, after: { changed: ["password"], sessions_revoked: revoked } });
       });
       sessions.revoked(caller.userId); // again after the commit: a check sent in between saw the old state
     },
@@ -198,7 +202,10 @@ export function createAccounts(deps: AccountsDeps) {
     async deleteAccount(caller: { userId: string }, password: string, client: ClientInfo): Promise<void> {
       const em = deps.orm.em.fork();
       await confirmPassword(em, caller.userId, password, client);
-      await em.nativeDelete(User, { id: caller.userId });
+      await em.transactional(async (tx) => {
+        await tx.nativeDelete(User, { id: caller.userId });
+        await recordAudit(tx, { action: "user.delete", table: "users", operation: "DELETE", recordId: caller.userId });
+      });
       sessions.revoked(caller.userId);
       log.info({ userId: caller.userId }, "account deleted");
     },

@@ -6,8 +6,10 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { recordAudit } from "../audit/index.ts";
 import { createAccessTokens } from "./access-tokens.ts";
 import { loadAccount } from "./account-view.ts";
+import { createAccountStatus } from "./account-status.ts";
 import { createAccounts } from "./accounts.ts";
 import { type Authenticate, checkSession, createAuthenticator } from "./authenticator.ts";
 import { createDataCipher } from "./data-cipher.ts";
@@ -57,11 +59,15 @@ export function createUserModule(deps: UserModuleDeps) {
   });
   const accounts = createAccounts({ orm: deps.orm, redis: deps.redis, auth, log: deps.log, hasher, tokens, sessions, limiter, phones });
   const profiles = createProfiles({ orm: deps.orm, phones, log: deps.log });
-  const exportData = async (userId: string) => {
-    const em = deps.orm.em.fork();
-    return exportUserData(em, await loadAccount(em, userId, phones, deps.log));
-  };
-  return { rpc: createUserRpc({ accounts, profiles, exportData }), accounts };
+  const exportData = async (userId: string) =>
+    // The export and its audit row commit together: no export leaves without a trace of it.
+    deps.orm.em.fork().transactional(async (tx) => {
+      const doc = await exportUserData(tx, await loadAccount(tx, userId, phones, deps.log));
+      await recordAudit(tx, { action: "user.export", table: "users", operation: "READ", recordId: userId, after: { sections: Object.keys(doc).length } });
+      return doc;
+    });
+  const status = createAccountStatus({ orm: deps.orm, sessions });
+  return { rpc: createUserRpc({ accounts, profiles, exportData, status }), accounts };
 }
 
 /** Just the authenticator (what the server's auth interceptor needs), without building the rest of the module. */

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import { InvalidInputError } from "../../platform/errors.ts";
+import { decodePageToken, encodePageToken, pageSize } from "../../platform/page-token.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { Genre } from "../catalog/entities/index.ts";
 import { type AccountView, type FavoriteGenreView, loadAccount, loadFavoriteGenres, viewOf } from "./account-view.ts";
@@ -86,14 +87,9 @@ export function createProfiles(deps: { orm: MikroORM; phones: DataCipher; log: L
 
     /** Staff listing, newest account first, keyset-paginated on id. */
     async list(q: ListUsersQuery): Promise<{ accounts: AccountView[]; nextPageToken: string }> {
-      const size = Math.min(q.pageSize > 0 ? q.pageSize : 50, MAX_PAGE);
+      const size = pageSize(q.pageSize, { fallback: 50, max: MAX_PAGE });
       const filterKey = createHash("sha256").update(JSON.stringify([q.isActive, q.isPremium, q.query])).digest("hex").slice(0, 12);
-      let after: string | undefined;
-      if (q.pageToken) {
-        const [id, key] = Buffer.from(q.pageToken, "base64url").toString("utf8").split(":");
-        if (!id || !/^[1-9][0-9]{0,18}$/.test(id) || key !== filterKey) throw new InvalidInputError("is not valid for these filters", "page_token");
-        after = id;
-      }
+      const after = decodePageToken(q.pageToken, ["id"], filterKey)?.[0];
       const where: Record<string, unknown> = {};
       if (q.isActive !== undefined) where.isActive = q.isActive;
       if (q.isPremium !== undefined) where.isPremium = q.isPremium;
@@ -108,7 +104,7 @@ export function createProfiles(deps: { orm: MikroORM; phones: DataCipher; log: L
       const accounts = [];
       for (const u of page) accounts.push(await viewOf(em, u, phones, log));
       const last = page[page.length - 1];
-      const nextPageToken = users.length > size && last ? Buffer.from(`${last.id}:${filterKey}`).toString("base64url") : "";
+      const nextPageToken = users.length > size && last ? encodePageToken([last.id], filterKey) : "";
       return { accounts, nextPageToken };
     },
   };

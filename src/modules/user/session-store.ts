@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { UnauthenticatedError } from "../../platform/errors.ts";
+import { recordAudit } from "../audit/index.ts";
 import { User, UserRefreshToken, UserSession, type SessionRevokeReason } from "./entities/index.ts";
 
 export interface IssuedRefresh {
@@ -62,6 +63,13 @@ export class SessionStore {
         // Committed with the transaction, before the caller sees the error: the revocation sticks.
         session.revokedAt = now;
         session.revokedReason = "token_reuse" satisfies SessionRevokeReason;
+        await recordAudit(tx, {
+          action: "session.token_reuse",
+          table: "user_sessions",
+          operation: "UPDATE",
+          recordId: session.id,
+          after: { user_id: user.id, revoked_reason: "token_reuse" },
+        });
         reused = { userId: user.id, sessionId: session.id };
         return { ok: false };
       }

@@ -6,6 +6,7 @@ import { FavoriteGenreSchema, ProfileSchema, UserSchema, type User as UserMessag
 import type { UserService } from "../../../gen/movierec/user/v1/user_service_pb.js";
 import { callerKey, requireStaff, requireUser } from "../../platform/caller.ts";
 import { remoteAddressKey } from "../../platform/remote-address.ts";
+import type { AccountStatus } from "./account-status.ts";
 import type { AccountView } from "./account-view.ts";
 import type { Accounts, ClientInfo, TokenPair } from "./accounts.ts";
 import type { Profiles } from "./profiles.ts";
@@ -57,6 +58,7 @@ export function createUserRpc(deps: {
   accounts: Accounts;
   profiles: Profiles;
   exportData: (userId: string) => Promise<Record<string, unknown>>;
+  status: AccountStatus;
 }): ServiceImpl<typeof UserService> {
   const { accounts, profiles } = deps;
   return {
@@ -134,6 +136,11 @@ export function createUserRpc(deps: {
       const generatedAt = new Date();
       const doc = await deps.exportData(user.userId);
       return { json: JSON.stringify({ generatedAt, ...doc }), generatedAt: timestampFromDate(generatedAt) };
+    },
+    async setUserActive(req, ctx) {
+      requireStaff(ctx.values.get(callerKey));
+      const changed = await deps.status.setActive(req.userId, req.active);
+      return { user: toUserMessage(await profiles.getAccount(req.userId)), changed };
     },
     async getUser(req, ctx) {
       requireStaff(ctx.values.get(callerKey));

@@ -21,7 +21,8 @@ export function exited(c: ChildProcess): Promise<void> {
 }
 
 export function startWorkerProcess(env: Record<string, string>, role = "worker"): WorkerProcess {
-  const child = spawn(process.execPath, [MAIN, role], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // One process (WORKER_PROCESSES/SERVER_PROCESSES default to the cores): a SIGKILL here must kill the one doing the work.
+  const child = spawn(process.execPath, [MAIN, role], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", WORKER_PROCESSES: "1", SERVER_PROCESSES: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let partial = "";

@@ -694,6 +694,13 @@ export declare type ActiveUsersPoint = Message<"movierec.analytics.v1.ActiveUser
    * @generated from field: int32 weekly_active_users = 3;
    */
   weeklyActiveUsers: number;
+
+  /**
+   * Interactions (likes, ratings, views, watchlist, …) recorded that day.
+   *
+   * @generated from field: int32 interaction_count = 4;
+   */
+  interactionCount: number;
 };
 
 /**
@@ -823,6 +830,190 @@ export declare type GetPopularityResponse = Message<"movierec.analytics.v1.GetPo
  * Use `create(GetPopularityResponseSchema)` to create a new message.
  */
 export declare const GetPopularityResponseSchema: GenMessage<GetPopularityResponse>;
+
+/**
+ * @generated from message movierec.analytics.v1.ListAuditLogRequest
+ */
+export declare type ListAuditLogRequest = Message<"movierec.analytics.v1.ListAuditLogRequest"> & {
+  /**
+   * At most 500; 0 means 50, larger values are reduced to 500.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token of the previous page, with the same filters.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only this action, e.g. "user.register", "movie.update" (empty for any).
+   *
+   * @generated from field: string action = 3;
+   */
+  action: string;
+
+  /**
+   * Only rows about this table, e.g. "users" (empty for any).
+   *
+   * @generated from field: string table_name = 4;
+   */
+  tableName: string;
+
+  /**
+   * Only rows about this record id (empty for any).
+   *
+   * @generated from field: string record_id = 5;
+   */
+  recordId: string;
+
+  /**
+   * Only changes made by this user (empty for any).
+   *
+   * @generated from field: string actor_user_id = 6;
+   */
+  actorUserId: string;
+
+  /**
+   * Only rows at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 7;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Only rows before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 8;
+   */
+  until?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message movierec.analytics.v1.ListAuditLogRequest.
+ * Use `create(ListAuditLogRequestSchema)` to create a new message.
+ */
+export declare const ListAuditLogRequestSchema: GenMessage<ListAuditLogRequest>;
+
+/**
+ * One audited change.
+ *
+ * @generated from message movierec.analytics.v1.AuditEntry
+ */
+export declare type AuditEntry = Message<"movierec.analytics.v1.AuditEntry"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * What happened, "<noun>.<verb>".
+   *
+   * @generated from field: string action = 3;
+   */
+  action: string;
+
+  /**
+   * @generated from field: string table_name = 4;
+   */
+  tableName: string;
+
+  /**
+   * INSERT, UPDATE, DELETE, or READ (an audited read such as a data export).
+   *
+   * @generated from field: string operation = 5;
+   */
+  operation: string;
+
+  /**
+   * Id of the changed record of table_name.
+   *
+   * @generated from field: string record_id = 6;
+   */
+  recordId: string;
+
+  /**
+   * user, service, anonymous or system (a background job).
+   *
+   * @generated from field: string actor_type = 7;
+   */
+  actorType: string;
+
+  /**
+   * The acting user when actor_type is user.
+   *
+   * @generated from field: string actor_user_id = 8;
+   */
+  actorUserId: string;
+
+  /**
+   * Service token name or job name.
+   *
+   * @generated from field: string actor_name = 9;
+   */
+  actorName: string;
+
+  /**
+   * Anonymised (IPv4 /24, IPv6 /48); empty when unknown.
+   *
+   * @generated from field: string client_address = 10;
+   */
+  clientAddress: string;
+
+  /**
+   * @generated from field: string request_id = 11;
+   */
+  requestId: string;
+
+  /**
+   * The changed fields before and after (never secrets or personal data beyond ids).
+   *
+   * @generated from field: google.protobuf.Struct old_values = 12;
+   */
+  oldValues?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct new_values = 13;
+   */
+  newValues?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message movierec.analytics.v1.AuditEntry.
+ * Use `create(AuditEntrySchema)` to create a new message.
+ */
+export declare const AuditEntrySchema: GenMessage<AuditEntry>;
+
+/**
+ * @generated from message movierec.analytics.v1.ListAuditLogResponse
+ */
+export declare type ListAuditLogResponse = Message<"movierec.analytics.v1.ListAuditLogResponse"> & {
+  /**
+   * @generated from field: repeated movierec.analytics.v1.AuditEntry entries = 1;
+   */
+  entries: AuditEntry[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message movierec.analytics.v1.ListAuditLogResponse.
+ * Use `create(ListAuditLogResponseSchema)` to create a new message.
+ */
+export declare const ListAuditLogResponseSchema: GenMessage<ListAuditLogResponse>;
 
 /**
  * What GetTopMovies ranks by.
@@ -972,6 +1163,18 @@ export declare const AnalyticsService: GenService<{
     methodKind: "unary";
     input: typeof GetPopularityRequestSchema;
     output: typeof GetPopularityResponseSchema;
+  },
+  /**
+   * The audit trail of sensitive changes (registrations, deactivations, deletions,
+   * password changes, refresh-token reuse, staff edits, filtered sends, exports, training,
+   * experiments), newest first, with filters and page tokens. Staff only (no service scope).
+   *
+   * @generated from rpc movierec.analytics.v1.AnalyticsService.ListAuditLog
+   */
+  listAuditLog: {
+    methodKind: "unary";
+    input: typeof ListAuditLogRequestSchema;
+    output: typeof ListAuditLogResponseSchema;
   },
 }>;
 

@@ -142,7 +142,8 @@ export declare const BatchGetMoviesResponseSchema: GenMessage<BatchGetMoviesResp
  */
 export declare type ListMoviesRequest = Message<"movierec.catalog.v1.ListMoviesRequest"> & {
   /**
-   * 0 means the default (20); larger values than the server maximum are reduced.
+   * 0 means the default (20); at most 100 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -263,7 +264,8 @@ export declare type SearchMoviesRequest = Message<"movierec.catalog.v1.SearchMov
   query: string;
 
   /**
-   * 0 means the default (20); larger values than the server maximum are reduced.
+   * 0 means the default (20); at most 100 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 2;
    */
@@ -320,7 +322,8 @@ export declare const SearchMoviesResponseSchema: GenMessage<SearchMoviesResponse
  */
 export declare type ListGenresRequest = Message<"movierec.catalog.v1.ListGenresRequest"> & {
   /**
-   * 0 means all genres on one page (there are about twenty).
+   * 0 means all genres on one page (there are about twenty); at most 1000 per page, larger values are
+   * reduced to that (AIP-158); negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -433,7 +436,8 @@ export declare type ListPersonCreditsRequest = Message<"movierec.catalog.v1.List
   kind: CreditKind;
 
   /**
-   * 0 means the default (20); larger values than the server maximum are reduced.
+   * 0 means the default (20); at most 100 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 3;
    */

@@ -132,7 +132,8 @@ export declare const RegisterDeviceResponseSchema: GenMessage<RegisterDeviceResp
  */
 export declare type ListDevicesRequest = Message<"movierec.notification.v1.ListDevicesRequest"> & {
   /**
-   * 0 means the default (50); larger values than the server maximum are reduced.
+   * 0 means the default (50); at most 200 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -230,7 +231,8 @@ export declare const UnregisterDeviceResponseSchema: GenMessage<UnregisterDevice
  */
 export declare type ListNotificationsRequest = Message<"movierec.notification.v1.ListNotificationsRequest"> & {
   /**
-   * 0 means the default (50); larger values than the server maximum are reduced.
+   * 0 means the default (50); at most 200 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -381,7 +383,8 @@ export declare const UpdateTemplateResponseSchema: GenMessage<UpdateTemplateResp
  */
 export declare type ListTemplatesRequest = Message<"movierec.notification.v1.ListTemplatesRequest"> & {
   /**
-   * 0 means the default (50); larger values than the server maximum are reduced.
+   * 0 means the default (50); at most 200 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */

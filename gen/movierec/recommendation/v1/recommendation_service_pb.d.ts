@@ -165,7 +165,8 @@ export declare const DeleteInteractionResponseSchema: GenMessage<DeleteInteracti
  */
 export declare type ListInteractionsRequest = Message<"movierec.recommendation.v1.ListInteractionsRequest"> & {
   /**
-   * 0 means the default (50); larger values than the server maximum are reduced.
+   * 0 means the default (50); at most 200 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */

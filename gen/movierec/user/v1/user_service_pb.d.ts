@@ -497,7 +497,8 @@ export declare const GetUserResponseSchema: GenMessage<GetUserResponse>;
  */
 export declare type ListUsersRequest = Message<"movierec.user.v1.ListUsersRequest"> & {
   /**
-   * 0 means the default (50); larger values than the server maximum are reduced.
+   * 0 means the default (50); at most 200 per page, larger values are reduced to that (AIP-158);
+   * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
@@ -560,6 +561,52 @@ export declare type ListUsersResponse = Message<"movierec.user.v1.ListUsersRespo
  * Use `create(ListUsersResponseSchema)` to create a new message.
  */
 export declare const ListUsersResponseSchema: GenMessage<ListUsersResponse>;
+
+/**
+ * @generated from message movierec.user.v1.SetUserActiveRequest
+ */
+export declare type SetUserActiveRequest = Message<"movierec.user.v1.SetUserActiveRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * false deactivates, true reactivates.
+   *
+   * @generated from field: bool active = 2;
+   */
+  active: boolean;
+};
+
+/**
+ * Describes the message movierec.user.v1.SetUserActiveRequest.
+ * Use `create(SetUserActiveRequestSchema)` to create a new message.
+ */
+export declare const SetUserActiveRequestSchema: GenMessage<SetUserActiveRequest>;
+
+/**
+ * @generated from message movierec.user.v1.SetUserActiveResponse
+ */
+export declare type SetUserActiveResponse = Message<"movierec.user.v1.SetUserActiveResponse"> & {
+  /**
+   * @generated from field: movierec.user.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * False when the account already had the requested state (nothing was changed).
+   *
+   * @generated from field: bool changed = 2;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message movierec.user.v1.SetUserActiveResponse.
+ * Use `create(SetUserActiveResponseSchema)` to create a new message.
+ */
+export declare const SetUserActiveResponseSchema: GenMessage<SetUserActiveResponse>;
 
 /**
  * Accounts, sessions and profiles. Callers authenticate with
@@ -687,6 +734,18 @@ export declare const UserService: GenService<{
     methodKind: "unary";
     input: typeof ListUsersRequestSchema;
     output: typeof ListUsersResponseSchema;
+  },
+  /**
+   * Deactivates (or reactivates) an account: a deactivated user cannot sign in and every
+   * session of theirs ends at once. Setting the state an account already has changes
+   * nothing. Staff only; audited.
+   *
+   * @generated from rpc movierec.user.v1.UserService.SetUserActive
+   */
+  setUserActive: {
+    methodKind: "unary";
+    input: typeof SetUserActiveRequestSchema;
+    output: typeof SetUserActiveResponseSchema;
   },
 }>;
 

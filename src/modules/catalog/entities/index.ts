@@ -7,6 +7,7 @@ import { MovieGenreSchema } from "./movie-genre.entity.ts";
 import { MovieKeywordSchema } from "./movie-keyword.entity.ts";
 import { MovieProductionCompanySchema } from "./movie-production-company.entity.ts";
 import { MovieSchema } from "./movie.entity.ts";
+import { MovieTitleWordSchema } from "./movie-title-word.entity.ts";
 import { PersonSchema } from "./person.entity.ts";
 import { ProductionCompanySchema } from "./production-company.entity.ts";
 
@@ -18,6 +19,7 @@ export { MovieGenre, MovieGenreSchema } from "./movie-genre.entity.ts";
 export { MovieKeyword, MovieKeywordSchema } from "./movie-keyword.entity.ts";
 export { MovieProductionCompany, MovieProductionCompanySchema } from "./movie-production-company.entity.ts";
 export { MOVIE_STATUSES, Movie, MovieSchema, type MovieStatus } from "./movie.entity.ts";
+export { MovieTitleWord, MovieTitleWordSchema } from "./movie-title-word.entity.ts";
 export { Person, PersonSchema } from "./person.entity.ts";
 export { ProductionCompany, ProductionCompanySchema } from "./production-company.entity.ts";
 
@@ -33,4 +35,5 @@ export const catalogEntities = [
   MovieProductionCompanySchema,
   KeywordSchema,
   MovieKeywordSchema,
+  MovieTitleWordSchema,
 ];

@@ -2,7 +2,7 @@
 import { defineEntity, p } from "@mikro-orm/core";
 import { User } from "./user.entity.ts";
 
-export const SESSION_REVOKE_REASONS = ["logout", "logout_all", "password_changed", "token_reuse", "account_deleted"] as const;
+export const SESSION_REVOKE_REASONS = ["logout", "logout_all", "password_changed", "token_reuse", "account_deleted", "deactivated"] as const;
 export type SessionRevokeReason = (typeof SESSION_REVOKE_REASONS)[number];
 
 export const UserSessionSchema = defineEntity({
