@@ -102,9 +102,12 @@ export interface AuthConfig {
   readonly dataKeys: readonly { readonly id: string; readonly key: Buffer }[];
   /** Internal callers: a bearer secret grants `scopes` under `name`. */
   readonly serviceTokens: readonly { readonly name: string; readonly scopes: readonly string[]; readonly token: string }[];
-  /** Failed logins allowed per account, and per client address, within `loginWindowMs`. */
+  /** Failed logins allowed per account from one client address, within `loginWindowMs` (see SECURITY.md). */
   readonly loginMaxFailuresPerAccount: number;
+  /** Failed logins allowed per client address, all accounts together. */
   readonly loginMaxFailuresPerIp: number;
+  /** Failed logins allowed per account from all addresses together; addresses the owner signed in from are exempt. */
+  readonly loginMaxFailuresPerAccountTotal: number;
   readonly loginWindowMs: number;
   /** argon2id cost: memory in KiB and passes (parallelism 1); stored in each hash, so raising them later is safe. */
   readonly passwordMemoryKib: number;
@@ -306,6 +309,7 @@ function loadAuthConfig(
     serviceTokens,
     loginMaxFailuresPerAccount: int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, 1, 1000),
     loginMaxFailuresPerIp: int("LOGIN_MAX_FAILURES_PER_IP", 50, 1, 100_000),
+    loginMaxFailuresPerAccountTotal: int("LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL", 100, 1, 1_000_000),
     loginWindowMs: int("LOGIN_WINDOW_MS", 15 * 60_000, 100, 86_400_000),
     // OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane); see the login bench for the throughput it gives.
     passwordMemoryKib: int("PASSWORD_MEMORY_KIB", 19_456, 1024, 1_048_576),

@@ -69,14 +69,14 @@ export function createAccounts(deps: AccountsDeps) {
 
   /** Checks `password` for `userId` under the login throttle (a stolen access token must not allow guessing either). */
   async function confirmPassword(em: EntityManager, userId: string, password: string, client: ClientInfo): Promise<User> {
-    const key = `uid:${userId}`;
-    await limiter.check(key, client.ip);
+    // The same account counters as Login: confirming a password is one more guess at it.
+    const attempt = await limiter.reserve({ userId }, client.ip);
     const user = await em.findOne(User, userId);
     if (!user || !(await hasher.verify(user.password, password))) {
-      await limiter.recordFailure(key, client.ip);
+      attempt.failed();
       throw new PermissionError("current password is wrong");
     }
-    await limiter.recordSuccess(key);
+    await attempt.succeeded();
     return user;
   }
 
@@ -144,22 +144,24 @@ export function createAccounts(deps: AccountsDeps) {
     /** Username or email + password → a new session. Throttled per account and per client address. */
     async login(login: string, password: string, client: ClientInfo): Promise<{ account: AccountView; tokens: TokenPair }> {
       const name = login.trim();
-      await limiter.check(name, client.ip);
       const em = deps.orm.em.fork();
       const byEmail = /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(name);
       // Emails match case-insensitively (through the unique index on lower(email)); usernames exactly.
       const found = byEmail ? await em.execute<{ id: string }[]>("select id from users where lower(email) = lower(?)", [name]) : [];
       const user = byEmail ? (found[0] ? await em.findOne(User, found[0].id) : null) : await em.findOne(User, { username: name });
+      // The account is resolved first, so its username and its email share one throttle; the attempt is reserved
+      // before hashing, so parallel guesses cannot outrun the count.
+      const attempt = await limiter.reserve(user ? { userId: user.id } : { unknownLogin: name }, client.ip);
       if (!user) {
         await hasher.verifyDummy(password);
-        await limiter.recordFailure(name, client.ip);
+        attempt.failed();
         throw new UnauthenticatedError(BAD_LOGIN);
       }
       if (!(await hasher.verify(user.password, password)) || !user.isActive) {
-        await limiter.recordFailure(name, client.ip);
+        attempt.failed();
         throw new UnauthenticatedError(BAD_LOGIN);
       }
-      await limiter.recordSuccess(name);
+      await attempt.succeeded();
       if (hasher.needsRehash(user.password)) user.password = await hasher.hash(password);
       user.lastLogin = new Date();
       await em.flush();

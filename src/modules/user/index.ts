@@ -2,6 +2,7 @@
  * The user module: accounts, sessions, profiles, and the authentication every other service relies on.
  * Other modules use only what is exported here.
  */
+import { createHmac } from "node:crypto";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config.ts";
@@ -24,6 +25,9 @@ import { createUserRpc } from "./user.rpc.ts";
 export { anonymizeIp } from "./ip-anonymizer.ts";
 export type { Authenticate } from "./authenticator.ts";
 export { createPasswordHasher, type PasswordHasher } from "./password-hasher.ts";
+
+/** An address a login succeeded from stays exempt from the account-wide throttle this long (SECURITY.md). */
+const KNOWN_ADDRESS_TTL_MS = 30 * 86_400_000;
 
 export interface UserModuleDeps {
   config: Config;
@@ -53,9 +57,13 @@ export function createUserModule(deps: UserModuleDeps) {
   const cache = sessionCacheOf(deps);
   const sessions = new SessionStore({ refreshTtlSeconds: auth.refreshTokenTtlSeconds, onRevoked: (userId, sessionId) => cache.forget(userId, sessionId) });
   const limiter = createLoginRateLimiter(deps.redis, {
-    maxPerAccount: auth.loginMaxFailuresPerAccount,
-    maxPerIp: auth.loginMaxFailuresPerIp,
+    maxPerAccountAndAddress: auth.loginMaxFailuresPerAccount,
+    maxPerAddress: auth.loginMaxFailuresPerIp,
+    maxPerAccountTotal: auth.loginMaxFailuresPerAccountTotal,
     windowMs: auth.loginWindowMs,
+    knownAddressTtlMs: KNOWN_ADDRESS_TTL_MS,
+    // Its own key, derived: the JWT secret itself never keys anything else.
+    addressKey: createHmac("sha256", auth.jwtSecret).update("login-throttle-address-key").digest(),
   });
   const accounts = createAccounts({ orm: deps.orm, redis: deps.redis, auth, log: deps.log, hasher, tokens, sessions, limiter, phones });
   const profiles = createProfiles({ orm: deps.orm, phones, log: deps.log });

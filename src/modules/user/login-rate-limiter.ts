@@ -1,57 +1,111 @@
 /**
- * Login throttling in Redis: failed attempts are counted per account (the normalised login) and per client
- * address in fixed windows. Once either count reaches its limit, further attempts are refused with
- * RESOURCE_EXHAUSTED and the time left in the window — before any password is hashed, so a guessing run costs the
- * server nothing. A successful login clears the account's count (not the address's: one good password must not
- * reset a spray across many accounts).
+ * Login throttling in Redis (issue 11 rows 1, 2, 15, 16; the policy is in SECURITY.md).
+ *
+ * - An attempt is RESERVED with an atomic increment before any password is hashed, so N parallel guesses can never
+ *   check more than the limit: the count holds failed attempts plus those still running. A success gives its
+ *   reservation back.
+ * - The unit is the ACCOUNT (its user id), whatever login string named it (username or email), and the client address.
+ * - A stranger cannot lock the owner out: the tight limit is per (account, address) — guessing from one address
+ *   locks only that address out of that account. The account-wide limit is much higher (a botnet's bound), and even
+ *   then addresses the owner signed in from recently ("known addresses") still get their own per-pair tries.
+ * - Addresses are stored only as a keyed hash (HMAC-SHA-256 under a key derived from the JWT secret), IPv6 by its /64
+ *   (one host's usual allocation, so rotating through it gains nothing).
+ * Windows are fixed: a key expires `windowMs` after its first attempt.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
 import type { Redis } from "ioredis";
 import { RateLimitedError } from "../../platform/errors.ts";
 
 export interface LoginRateLimiterOptions {
-  maxPerAccount: number;
-  maxPerIp: number;
+  /** Failed (or running) attempts per account from one client address. */
+  maxPerAccountAndAddress: number;
+  /** Failed (or running) attempts per client address, all accounts together (credential spraying). */
+  maxPerAddress: number;
+  /** Failed (or running) attempts per account, all addresses together; known addresses are exempt. */
+  maxPerAccountTotal: number;
   windowMs: number;
+  /** How long an address a login succeeded from stays "known" for its account. */
+  knownAddressTtlMs: number;
+  /** Secret that keys the address hash, so the stored hashes cannot be reversed by trying all 2^32 IPv4 addresses. */
+  addressKey: Buffer;
+}
+
+/** Who is being signed in to: a user id, or (no such account) the login string, so unknown names cost the same. */
+export type AccountRef = { userId: string } | { unknownLogin: string };
+
+/** A reserved attempt: report how it ended. */
+export interface Attempt {
+  /** The password was right: the reservation is returned and the address becomes known for the account. */
+  succeeded(): Promise<void>;
+  /** Nothing to do: the reservation stays as the failure count. Here so call sites read symmetrically. */
+  failed(): void;
 }
 
 export interface LoginRateLimiter {
-  /** Throws RateLimitedError when the account or the address is locked out. */
-  check(login: string, ip: string | undefined): Promise<void>;
-  recordFailure(login: string, ip: string | undefined): Promise<void>;
-  recordSuccess(login: string): Promise<void>;
+  /** Reserves one attempt; throws RateLimitedError (with the time left) when a limit is reached. */
+  reserve(account: AccountRef, ip: string | undefined): Promise<Attempt>;
 }
 
-// Keys hold a hash of the login, so Redis never stores usernames or email addresses in clear.
-const accountKey = (login: string) => `login-fail:acct:${createHash("sha256").update(login.toLowerCase()).digest("hex").slice(0, 32)}`;
-const ipKey = (ip: string) => `login-fail:ip:${ip}`;
+// KEYS: pair, address, account, known. ARGV: max pair, max address, max account, window ms, "1" when the address is
+// known at all (without one, e.g. in-process calls, the address key is not used). Checks every limit first and
+// increments only when all pass, so a refused attempt counts nothing.
+const RESERVE = `
+local function count(k) return tonumber(redis.call('GET', k) or '0') end
+local hasAddr = ARGV[5] == '1'
+local blocked = nil
+if count(KEYS[1]) >= tonumber(ARGV[1]) then blocked = KEYS[1]
+elseif hasAddr and count(KEYS[2]) >= tonumber(ARGV[2]) then blocked = KEYS[2]
+elseif count(KEYS[3]) >= tonumber(ARGV[3]) and redis.call('EXISTS', KEYS[4]) == 0 then blocked = KEYS[3] end
+if blocked then return {0, redis.call('PTTL', blocked)} end
+for i = 1, 3 do
+  if (i ~= 2 or hasAddr) and redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+end
+return {1, 0}
+`;
+
+// KEYS: pair, address, account, known. ARGV: known ttl ms. The pair's failures are forgiven (the owner got it right
+// from there); address and account counts only lose this attempt's reservation, if their window still runs.
+const SUCCEED = `
+redis.call('DEL', KEYS[1])
+for i = 2, 3 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
+return 1
+`;
+
+/** The address as throttled: IPv4-mapped IPv6 as IPv4, other IPv6 by its /64; anything else as given. */
+export function throttledAddress(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIPv4(ip)) return ip;
+  const bare = ip.split("%")[0]!;
+  if (!isIPv6(bare)) return ip;
+  const [head = "", tail] = bare.split("::");
+  const h = head === "" ? [] : head.split(":");
+  const t = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill("0"), ...t];
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+}
 
 export function createLoginRateLimiter(redis: Redis, opts: LoginRateLimiterOptions): LoginRateLimiter {
+  const addressHash = (ip: string) => createHmac("sha256", opts.addressKey).update(throttledAddress(ip)).digest("hex").slice(0, 24);
+  const accountId = (a: AccountRef) =>
+    "userId" in a ? `u${a.userId}` : `n${createHash("sha256").update(a.unknownLogin.trim().toLowerCase()).digest("hex").slice(0, 32)}`;
   return {
-    async check(login, ip) {
-      const keys = [accountKey(login), ...(ip ? [ipKey(ip)] : [])];
-      const pipeline = redis.multi();
-      for (const k of keys) pipeline.get(k).pttl(k);
-      const res = (await pipeline.exec()) ?? [];
-      const limits = [opts.maxPerAccount, opts.maxPerIp];
-      for (let i = 0; i < keys.length; i++) {
-        const count = Number(res[i * 2]?.[1] ?? 0);
-        const ttl = Number(res[i * 2 + 1]?.[1] ?? -1);
-        if (count >= limits[i]!) {
-          throw new RateLimitedError("too many failed sign-in attempts; try again later", ttl > 0 ? ttl : opts.windowMs);
-        }
-      }
-    },
-    async recordFailure(login, ip) {
-      const pipeline = redis.multi();
-      for (const k of [accountKey(login), ...(ip ? [ipKey(ip)] : [])]) {
-        // The window starts at the first failure (SET NX PX); INCR keeps the expiry, so later failures do not extend it.
-        pipeline.set(k, "0", "PX", opts.windowMs, "NX").incr(k);
-      }
-      await pipeline.exec();
-    },
-    async recordSuccess(login) {
-      await redis.del(accountKey(login));
+    async reserve(account, ip) {
+      const acct = accountId(account);
+      const addr = ip ? addressHash(ip) : "none";
+      const keys = [`login:pair:${acct}:${addr}`, `login:ip:${addr}`, `login:acct:${acct}`, `login:known:${acct}:${addr}`];
+      const [ok, ttl] = (await redis.eval(RESERVE, 4, ...keys, opts.maxPerAccountAndAddress, opts.maxPerAddress, opts.maxPerAccountTotal, opts.windowMs, ip ? "1" : "0")) as [number, number];
+      if (ok !== 1) throw new RateLimitedError("too many failed sign-in attempts; try again later", ttl > 0 ? ttl : opts.windowMs);
+      return {
+        async succeeded() {
+          await redis.eval(SUCCEED, 4, ...keys, opts.knownAddressTtlMs);
+        },
+        failed() {},
+      };
     },
   };
 }
