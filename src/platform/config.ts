@@ -54,6 +54,11 @@ export interface Config {
    * a Redis restarted empty loses them, and the worker registers them again (also at once on reconnect).
    */
   readonly workerScheduleCheckMs: number;
+  /**
+   * BullMQ job lock of the worker role (WORKER_LOCK_MS, BullMQ's 30 s by default), also its stalled-job check
+   * period: a job whose worker died is taken over by another worker within about twice this.
+   */
+  readonly workerLockMs: number;
 }
 
 /** Recommendation engine settings. */
@@ -68,6 +73,11 @@ export interface RecommendationConfig {
   readonly trainCron: string;
   /** How often the worker re-enqueues rescorings whose job Redis never got or lost (REC_RESCORE_SWEEP_MS). */
   readonly rescoreSweepMs: number;
+  /**
+   * Lifetime of the one-training-at-a-time lock, renewed while a training runs (REC_TRAIN_LOCK_MS): a training whose
+   * worker died is taken up again at most about this long after BullMQ finds its job stalled.
+   */
+  readonly trainLockMs: number;
   /** A worker starting with no model trains at once when at least this many interactions exist; 0 = never (REC_BOOTSTRAP_MIN_INTERACTIONS). */
   readonly bootstrapMinInteractions: number;
 }
@@ -231,9 +241,11 @@ export function loadConfig(env: Env = process.env): Config {
       // Nightly at 02:30 UTC, after the analytics aggregation (00:20); "off" turns the schedule off.
       trainCron: ((c) => (c === "off" ? "" : c))(str("REC_TRAIN_CRON", "30 2 * * *").trim()),
       rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
+      trainLockMs: int("REC_TRAIN_LOCK_MS", 60_000, 500, 3_600_000),
       bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
+    workerLockMs: int("WORKER_LOCK_MS", 30_000, 500, 3_600_000),
   };
   const cron = config.recommendation.trainCron;
   if (cron !== "" && !(CRON.test(cron) && cron.split(/\s+/).every((f) => CRON_FIELD.test(f)))) {

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "../platform/logger.ts";
 import { QUEUE_NAMES, bullConnection, type QueueName } from "../platform/queues.ts";
@@ -15,7 +16,7 @@ export interface RunningWorkers {
 }
 
 /** Starts one BullMQ worker per queue; a job whose name has no processor fails at once, unretried. */
-export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logger; processors: ProcessorTable; concurrency?: number; lockDurationMs?: number }): RunningWorkers {
+export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logger; processors: ProcessorTable; concurrency?: number; lockDurationMs?: number; stalledIntervalMs?: number }): RunningWorkers {
   const workers = QUEUE_NAMES.map((queue) => {
     const table = opts.processors[queue] ?? {};
     const worker = new Worker(
@@ -29,7 +30,8 @@ export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logg
         log.info({ durationMs: Math.round(performance.now() - started) }, "job done");
         return result;
       },
-      { connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}) },
+      // `name` is recorded on each job it takes (processedBy): which process ran, or died running, a job.
+      { name: `${hostname()}:${process.pid}`, connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
     );
     worker.on("failed", (job, err) => opts.log.warn({ queue, job: job?.name, jobId: job?.id, err: err.message }, "job failed"));
     worker.on("error", (err) => opts.log.error({ queue, err: err.message }, "worker error"));

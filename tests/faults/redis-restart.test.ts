@@ -133,8 +133,8 @@ describe("Redis stopped and restarted empty", () => {
         100,
       ).then(since),
     ]);
-    const status = await orm.em.fork().execute<{ status: string }[]>("select status from notification_logs where id = ?", [logId]);
-    expect(status[0]!.status).toBe("sent");
+    // The relay has it; the worker records it as sent right after.
+    await waitUntil("the notification recorded as sent", async () => ((await orm.em.fork().execute<{ status: string }[]>("select status from notification_logs where id = ?", [logId]))[0]!.status === "sent" ? true : undefined), 10_000);
     expect(worker.lines.some((l) => String(l.msg).includes("registered again"))).toBe(true);
     expect(worker.child.exitCode).toBeNull(); // recovered without a restart
     expect(schedulersMs).toBeLessThan(10_000);

@@ -55,25 +55,28 @@ interface Correction {
 export async function typoLookups(em: EntityManager, query: string): Promise<TitleLookup[]> {
   const words = [...new Set(titleWords(query))].slice(0, 8);
   if (words.length === 0) return [];
+  // Most queries spell every word right: one primary-key look-up settles it, and the costly trigram scan
+  // (a low threshold matches many words) runs only for the words no title holds.
+  const known = new Set(
+    (await em.execute<{ word: string }[]>("select word from movie_title_words where word in (select jsonb_array_elements_text(?::jsonb))", [JSON.stringify(words)])).map((r) => r.word),
+  );
+  const unknown = words.filter((w) => !known.has(w) && w.length >= 4);
+  if (unknown.length === 0) return [];
   const rows = await em.transactional(async (tx) => {
     // Only for this transaction: the index scan of `%` reads the threshold.
     await tx.execute("select set_config('pg_trgm.similarity_threshold', '0.2', true)");
     return tx.execute<{ q: string; word: string }[]>(
       `select q.w as q, t.word from jsonb_array_elements_text(?::jsonb) as q(w)
-        cross join lateral (
-          (select word from movie_title_words where word = q.w)
-          union all
-          (select word from movie_title_words
-            where word % q.w and not exists (select 1 from movie_title_words e where e.word = q.w)
-            order by similarity(word, q.w) desc, word limit ${CANDIDATES})
-        ) t`,
-      [JSON.stringify(words)],
+        cross join lateral (select word from movie_title_words where word % q.w
+                             order by similarity(word, q.w) desc, word limit ${CANDIDATES}) t`,
+      [JSON.stringify(unknown)],
     );
   });
   const perWord: Correction[][] = words.map((w) => {
-    const found = rows.filter((r) => r.q === w).map((r) => r.word);
-    if (found.includes(w)) return [{ word: w, similarity: 1 }];
-    return found
+    if (known.has(w)) return [{ word: w, similarity: 1 }];
+    return rows
+      .filter((r) => r.q === w)
+      .map((r) => r.word)
       .map((c) => ({ word: c, edits: editDistance(w, c) }))
       .filter((c) => c.edits <= maxEdits(w))
       .sort((a, b) => a.edits - b.edits || a.word.localeCompare(b.word))

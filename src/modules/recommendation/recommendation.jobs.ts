@@ -42,7 +42,14 @@ export function createScoringProcessors(deps: {
     async [JOBS.train](job, log, token) {
       const lock = await acquireTrainLock(deps.redis, job.id ?? "", guard.lockTtlMs);
       if (!lock.acquired) {
-        // A stalled copy of the job that is still training elsewhere: that run finishes the work.
+        // A stalled copy of this very job: its first run may still be training elsewhere, or its worker may have
+        // died mid-training (SIGKILL) and left the lock to expire. Completing as skipped would lose the training in
+        // the second case, so wait one lock lifetime: then the done marker says it finished, or the lock is free.
+        if (lock.holder === job.id && token !== undefined) {
+          log.info("this job's lock is held by an earlier run of it; retried after the lock's lifetime");
+          await job.moveToDelayed(Date.now() + guard.lockTtlMs, token);
+          throw new DelayedError();
+        }
         if (lock.holder === job.id) return { skipped: "this job is already training in another worker" };
         // Another training job runs: this one waits its turn (delayed, not failed, so no attempt is used up).
         log.info({ holder: lock.holder }, "another training is running; delayed");
