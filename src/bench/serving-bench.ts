@@ -82,7 +82,8 @@ async function startProcess(cmd: string[], env: Record<string, string>, port: nu
     } catch (e) {
       // The ceiling has no health service: UNIMPLEMENTED means it is up.
       if (String(e).includes("unimplemented")) break;
-      if (i > 300 || child.exitCode !== null) {
+      // Up to 3 minutes: a cluster's copies each load the whole code base, slowly on a busy machine.
+      if (i > 900 || child.exitCode !== null) {
         child.kill("SIGKILL");
         throw new Error(`${cmd.join(" ")} did not start: ${String(e)}\n${readFileSync(logFile, "utf8").slice(-3000)}`);
       }

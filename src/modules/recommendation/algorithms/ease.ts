@@ -5,6 +5,9 @@
  * and content-based scoring covers it instead.
  */
 import { columnCounts, type Csr } from "./csr.ts";
+import { solveEase } from "./ease-solve.ts";
+
+export { invertSpdInPlace, solveEase } from "./ease-solve.ts";
 
 export interface EaseModel {
   /** Model position → matrix column (item index). */
@@ -26,13 +29,7 @@ export function trainEase(x: Csr, opts: { lambda: number; maxItems: number; minC
   const position = new Int32Array(x.cols).fill(-1);
   for (let q = 0; q < n; q++) position[items[q]] = q;
 
-  const g = gram(x, position, n);
-  for (let q = 0; q < n; q++) g[q * n + q] += opts.lambda;
-  invertSpdInPlace(g, n);
-  const weights = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) weights[i * n + j] = i === j ? 0 : -g[i * n + j] / g[j * n + j];
-  }
+  const weights = solveEase(gram(x, position, n), n, opts.lambda);
   return { items, position, weights };
 }
 
@@ -58,29 +55,6 @@ export function gram(x: Csr, position: Int32Array, n: number): Float64Array {
     }
   }
   return g;
-}
-
-/**
- * Inverts a symmetric positive-definite matrix in place by Gauss–Jordan elimination without pivoting (stable for
- * SPD matrices); the inner loop runs over contiguous rows, which V8 compiles to a tight loop.
- */
-export function invertSpdInPlace(a: Float64Array, n: number): void {
-  for (let k = 0; k < n; k++) {
-    const rk = k * n;
-    const pivot = a[rk + k];
-    if (!(pivot > 0)) throw new RangeError(`matrix is not positive definite (pivot ${pivot} at ${k})`);
-    const inv = 1 / pivot;
-    a[rk + k] = 1;
-    for (let j = 0; j < n; j++) a[rk + j] *= inv;
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const ri = i * n;
-      const f = a[ri + k];
-      if (f === 0) continue;
-      a[ri + k] = 0;
-      for (let j = 0; j < n; j++) a[ri + j] -= f * a[rk + j];
-    }
-  }
 }
 
 /** Adds EASE scores for one user's history (item indices and weights) into `out` (length = item count). */
