@@ -3,7 +3,6 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { createContextValues } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -23,6 +22,7 @@ import { drainingInterceptor } from "./interceptors/draining.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
+import { rpcAdapter } from "./rpc-adapter.ts";
 import { DualProtocolListener } from "./listener.ts";
 import { certificateCaller, peerCallerKey } from "./peer-identity.ts";
 import { TlsListener } from "./tls-listener.ts";
@@ -65,7 +65,8 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
     router.service(ReflectionV1, createReflectionV1(reflection));
     router.service(ReflectionV1Alpha, createReflectionV1Alpha(reflection));
   };
-  const adapter = connectNodeAdapter({
+  const adapter = rpcAdapter({
+    log: opts.log,
     routes,
     interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).

@@ -2,6 +2,7 @@
  * Regression tests for issue 11 rows 5–7 and issue 12 item 4: bad input anywhere is INVALID_ARGUMENT (or NOT_FOUND)
  * naming the field, never INTERNAL. Each case was INTERNAL (or silently accepted) before the schema-wide rules.
  */
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create, toJsonString, type DescMethodUnary, type MessageInitShape } from "@bufbuild/protobuf";
 import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
@@ -178,5 +179,30 @@ describe("page sizes per AIP-158 (issue 12 item 6)", () => {
     const negative = await call(path, { ...body, pageSize: -1 }, as(who));
     expect(negative.code).toBe("invalid_argument");
     expect(negative.message).toContain("page_size");
+  });
+});
+
+describe("malformed protobuf bytes (row 8)", () => {
+  const body = Uint8Array.from([0x0a, 0x02, 0xff, 0xfe]); // field 1 as a string of invalid UTF-8
+
+  it("over application/proto: INVALID_ARGUMENT with a request id", async () => {
+    const res = await fetch(`${ts.baseUrl}/${SVC.catalog}/SearchMovies`, { method: "POST", headers: { "content-type": "application/proto" }, body });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("invalid_argument");
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("over application/grpc: INVALID_ARGUMENT with the caller's request id echoed", async () => {
+    const client = new grpc.Client(ts.grpcAddress, grpc.credentials.createInsecure());
+    const md = new grpc.Metadata();
+    md.set("x-request-id", "fuzz-req-1");
+    const result = await new Promise<{ err: grpc.ServiceError | null; headers?: grpc.Metadata }>((resolve) => {
+      let headers: grpc.Metadata | undefined;
+      const call = client.makeUnaryRequest(`/${SVC.catalog}/SearchMovies`, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(body), md, (err) => resolve({ err, headers }));
+      call.on("metadata", (m) => (headers = m));
+    });
+    client.close();
+    expect(result.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(result.headers?.get("x-request-id")).toEqual(["fuzz-req-1"]);
   });
 });

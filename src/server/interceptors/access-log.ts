@@ -15,7 +15,8 @@ export function accessLogInterceptor(log: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const sent = req.header.get("x-request-id");
-    const requestId = sent !== null && REQUEST_ID.test(sent) ? sent : randomUUID();
+    // Usually assigned already by the adapter (rpc-adapter.ts), before the body was read.
+    const requestId = req.contextValues.get(requestIdKey) || (sent !== null && REQUEST_ID.test(sent) ? sent : randomUUID());
     const rpc = `${req.service.typeName}/${req.method.name}`;
     const reqLog = log.child({ rpc, requestId });
     req.contextValues.set(requestIdKey, requestId);

@@ -1,0 +1,104 @@
+/**
+ * The Node request handler for the RPC routes: connect-node's `connectNodeAdapter`, plus two things it cannot do.
+ *
+ * 1. A request id for every call, assigned before the body is read (the caller's sane `x-request-id`, else a new
+ *    UUID) and echoed on every response — also those that fail before the interceptors run.
+ * 2. Malformed protobuf bytes are INVALID_ARGUMENT. connect-es parses the request message before any interceptor
+ *    and reports a parse failure as INTERNAL ("parse binary: …"), as if the server were at fault; the caller sent
+ *    bytes that are not the message. Those answers are corrected here (gRPC trailers, Connect unary error bodies)
+ *    and logged with the request id, since the access-log interceptor never saw the call.
+ *    gRPC-Web and Connect streaming keep connect-es's code: their status travels inside the body.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { Code, createConnectRouter } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+  type ConnectNodeAdapterOptions,
+} from "@connectrpc/connect-node";
+import type { Logger } from "../platform/logger.ts";
+import { requestIdKey } from "./context.ts";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const PARSE_FAILURE = /^parse binary: /;
+
+type NodeReq = IncomingMessage | Http2ServerRequest;
+type NodeRes = ServerResponse | Http2ServerResponse;
+
+/** connectNodeAdapter with request ids on every response and malformed input answered INVALID_ARGUMENT. */
+export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger }): (req: NodeReq, res: NodeRes) => void {
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  return (req, res) => {
+    const handler = handlers.get((req.url ?? "").split("?", 2)[0] ?? "");
+    if (!handler) {
+      if (options.fallback) options.fallback(req as never, res as never);
+      else {
+        (res as ServerResponse).writeHead(404);
+        res.end();
+      }
+      return;
+    }
+    const sent = req.headers["x-request-id"];
+    const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
+    res.setHeader("x-request-id", requestId);
+    const contextValues = options.contextValues?.(req as never);
+    contextValues?.set(requestIdKey, requestId);
+    const log = options.log.child({ rpc: `${handler.service.typeName}/${handler.method.name}`, requestId });
+    const uReq = universalRequestFromNodeRequest(req as never, res as never, undefined, contextValues);
+    handler(uReq)
+      .then((uRes) => correctParseFailure(uRes, log))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res as never))
+      .catch((reason: unknown) => {
+        if ((reason as { code?: unknown })?.code === Code.Aborted) return;
+        log.error({ err: reason }, "rpc handler failed outside the interceptors");
+      });
+  };
+}
+
+const malformed = (log: Logger, detail: string) => {
+  log.info({ code: "InvalidArgument", protocol: "binary", detail }, "rpc rejected: malformed request message");
+  return `malformed request message: ${detail}`;
+};
+
+/** Rewrites connect-es's INTERNAL "parse binary: …" into INVALID_ARGUMENT; any other response passes unchanged. */
+async function correctParseFailure(uRes: UniversalServerResponse, log: Logger): Promise<UniversalServerResponse> {
+  const body = uRes.body;
+  if (!body || !(Symbol.asyncIterator in body)) return uRes;
+  // Connect unary errors: a small JSON body with a 500 status.
+  if (uRes.status === 500 && (uRes.header?.get("content-type") ?? "").startsWith("application/json") && !uRes.header?.get("content-encoding")) {
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    const bytes = Buffer.concat(chunks);
+    let err: { code?: string; message?: string } | undefined;
+    try {
+      err = JSON.parse(bytes.toString("utf8")) as typeof err;
+    } catch {
+      err = undefined;
+    }
+    if (err?.code !== "internal" || !PARSE_FAILURE.test(err.message ?? "")) return { ...uRes, body: (async function* () { yield bytes; })() };
+    const fixed = Buffer.from(JSON.stringify({ code: "invalid_argument", message: malformed(log, err.message!.replace(PARSE_FAILURE, "")) }));
+    uRes.header!.set("content-length", String(fixed.byteLength));
+    return { ...uRes, status: 400, body: (async function* () { yield fixed; })() };
+  }
+  // gRPC: the status is in the trailers, final once the body has ended.
+  const trailer = uRes.trailer;
+  if (!trailer) return uRes;
+  return {
+    ...uRes,
+    body: (async function* () {
+      yield* body;
+      const message = decodeURIComponent(trailer.get("grpc-message") ?? "");
+      if (trailer.get("grpc-status") === String(Code.Internal) && PARSE_FAILURE.test(message)) {
+        trailer.set("grpc-status", String(Code.InvalidArgument));
+        trailer.set("grpc-message", encodeURIComponent(malformed(log, message.replace(PARSE_FAILURE, ""))));
+      }
+    })(),
+  };
+}
