@@ -41,6 +41,11 @@ export interface MovierecClientOptions {
   readonly backoffMs?: number;
   /** More interceptors, run after the client's own (auth, retries). */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * TLS for an `https://` baseUrl: the CA that signed the server's certificate (PEM; default: the system's), and a
+   * client certificate and key for mutual TLS, where the certificate itself identifies the service (SERVICE_CERTS).
+   */
+  readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
 }
 
 export interface MovierecClient {
@@ -89,7 +94,8 @@ export function createMovierecClient(opts: MovierecClientOptions): MovierecClien
   const interceptors: Interceptor[] = [retryInterceptor(opts.retries ?? 2, opts.backoffMs ?? 100)];
   if (bearer) interceptors.push(authInterceptor(bearer));
   interceptors.push(...(opts.interceptors ?? []));
-  const common = { baseUrl: opts.baseUrl, interceptors, defaultTimeoutMs: opts.timeoutMs === 0 ? undefined : (opts.timeoutMs ?? 10_000) };
+  const nodeOptions = opts.tls ? { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key } : undefined;
+  const common = { baseUrl: opts.baseUrl, interceptors, defaultTimeoutMs: opts.timeoutMs === 0 ? undefined : (opts.timeoutMs ?? 10_000), nodeOptions };
   const protocol = opts.protocol ?? "grpc";
   const transport =
     protocol === "grpc"

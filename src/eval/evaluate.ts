@@ -7,9 +7,10 @@ import type { Interactions } from "./split.ts";
 
 export interface EvalSet {
   readonly items: number;
-  /** Training interactions as users × items (value 1) and their times. */
+  /** Training interactions as users × items (value 1). */
   readonly train: Csr;
-  readonly times: Csr;
+  /** Each training entry's time in unix seconds (float64, aligned with `train.indices`), as the workers read them. */
+  readonly times: Float64Array;
   /** Items present in training (the candidates). */
   readonly candidates: Uint8Array;
   readonly catalogue: number;
@@ -20,8 +21,18 @@ export interface EvalSet {
 export function evalSet(users: number, items: number, train: Interactions, test: Interactions): EvalSet {
   const ones = new Float32Array(train.user.length).fill(1);
   const x = csrFromCoo(users, items, train.user, train.item, ones);
-  // Days, not seconds: float32 keeps day resolution to well below a second of ordering error for ranks.
-  const times = csrFromCoo(users, items, train.user, train.item, Float32Array.from(train.time, (t) => t / 86_400));
+  // Seconds in float64 (float32 days would round to ~3 minutes and turn distinct times into ties).
+  const times = new Float64Array(x.indices.length);
+  for (let k = 0; k < train.user.length; k++) {
+    let lo = x.indptr[train.user[k]];
+    let hi = x.indptr[train.user[k] + 1] - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (x.indices[mid] < train.item[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    times[lo] = Math.max(times[lo], train.time[k]);
+  }
   const candidates = new Uint8Array(items);
   let catalogue = 0;
   for (const j of x.indices) if (candidates[j] === 0) {
@@ -41,7 +52,7 @@ export function evalSet(users: number, items: number, train: Interactions, test:
 export function historyOf(set: EvalSet, u: number): UserHistory {
   const a = set.train.indptr[u];
   const b = set.train.indptr[u + 1];
-  return { items: set.train.indices.subarray(a, b), values: set.train.data.subarray(a, b), times: set.times.data.subarray(a, b) };
+  return { items: set.train.indices.subarray(a, b), values: set.train.data.subarray(a, b), times: set.times.subarray(a, b) };
 }
 
 /** Runs `score` for every test user, ranking all candidates except the user's training items. */

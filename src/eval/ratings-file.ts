@@ -43,12 +43,18 @@ export function readRatings(path: string): Ratings {
     r.push(rating);
     t.push(time);
   }
+  // Items numbered in movie id order (numeric when the ids are), so ties in time split by (timestamp, movie id).
+  const raw = [...items.keys()];
+  const numeric = raw.every((id) => /^\d+$/.test(id));
+  const sorted = raw.slice().sort((a, b) => (numeric ? Number(a) - Number(b) : a < b ? -1 : a > b ? 1 : 0));
+  const renumber = new Int32Array(raw.length);
+  sorted.forEach((id, k) => (renumber[items.get(id)!] = k));
   return {
     user: Int32Array.from(u),
-    item: Int32Array.from(i),
+    item: Int32Array.from(i, (x) => renumber[x]),
     rating: Float32Array.from(r),
     time: Float64Array.from(t),
     userIds: [...users.keys()],
-    itemIds: [...items.keys()],
+    itemIds: sorted,
   };
 }

@@ -13,7 +13,10 @@ export interface Split {
   readonly test: Interactions;
 }
 
-/** Temporal per-user split; ties in time are broken by input order so the split is deterministic. */
+/**
+ * Temporal per-user split; ties in time are broken by item index (readRatings numbers items in movie id order, as the
+ * catalogue does), so the split is the same whatever the file's row order.
+ */
 export function temporalSplit(data: Interactions, opts: { minInteractions: number; testFraction: number }): Split {
   const byUser = new Map<number, number[]>();
   for (let k = 0; k < data.user.length; k++) {
@@ -25,7 +28,7 @@ export function temporalSplit(data: Interactions, opts: { minInteractions: numbe
   const test: number[] = [];
   for (const list of byUser.values()) {
     if (list.length < opts.minInteractions) continue;
-    list.sort((a, b) => data.time[a] - data.time[b] || a - b);
+    list.sort((a, b) => data.time[a] - data.time[b] || data.item[a] - data.item[b] || a - b);
     const nTest = Math.max(1, Math.round(list.length * opts.testFraction));
     const cut = list.length - nTest;
     for (let j = 0; j < list.length; j++) (j < cut ? train : test).push(list[j]);

@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from "../../src/platform/config.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { TestPki, type Pem } from "../support/test-certs.ts";
 import { grpcUnary } from "../support/grpc-client.ts";
+import { createMovierecClient } from "../../src/client/index.ts";
 
 const pki = new TestPki();
 const ca = pki.ca("movierec-test-ca");
@@ -136,6 +137,14 @@ describe("mutual TLS: client certificates as service identities", () => {
       expect((await createClient(CatalogService, transport).listGenres({})).genres).toBeDefined();
       const err = await createClient(AnalyticsService, transport).getActiveUsers({ startDate: day, endDate: day }).catch((e: unknown) => e);
       expect(ConnectError.from(err).code).toBe(Code.Unauthenticated);
+    }
+  });
+
+  it("lets the typed client call with its certificate instead of a bearer secret, over each protocol", async () => {
+    for (const protocol of ["grpc", "connect", "grpc-web"] as const) {
+      const api = createMovierecClient({ baseUrl: url(ts), protocol, tls: { ca: ca.cert, cert: reporting.cert, key: reporting.key } });
+      expect(await api.analytics.getActiveUsers({ startDate: day, endDate: day }), protocol).toBeDefined();
+      await expect(api.catalog.deleteMovie({ movieId: "1" } as never), protocol).rejects.toMatchObject({ code: Code.PermissionDenied });
     }
   });
 

@@ -128,3 +128,30 @@ describe("login throttling: parallel guesses, login names, strangers, stored add
     for (const k of all) expect(k).not.toMatch(/127\.0\.0|::ffff/);
   });
 });
+
+describe("registration with a taken email (row 14)", () => {
+  it("answers ALREADY_EXISTS, but each such answer spends the address's attempt budget, so enumeration is bounded", async () => {
+    const ets = await startTestServer({ env: { REDIS_PREFIX: `thn${randomBytes(4).toString("hex")}`, LOGIN_MAX_FAILURES_PER_IP: "4", LOGIN_WINDOW_MS: "600000" } });
+    try {
+      const owner = createClient(UserService, createConnectTransport({ baseUrl: ets.baseUrl, httpVersion: "1.1" }));
+      const probe = createClient(UserService, createConnectTransport({ baseUrl: ets.baseUrl, httpVersion: "1.1", nodeOptions: { localAddress: "127.0.0.61" } }));
+      const taken = [];
+      for (let i = 0; i < 6; i++) {
+        const u = `enum_${randomBytes(4).toString("hex")}`;
+        await owner.register({ username: u, email: `${u}@example.test`, password: "owner-password-1" });
+        taken.push(`${u}@example.test`);
+      }
+      const codes = [];
+      for (const email of taken) {
+        const err = await probe.register({ username: `p_${randomBytes(4).toString("hex")}`, email, password: "probe-password-1" }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+        codes.push(err?.code);
+      }
+      // The documented answer while within budget …
+      expect(codes.slice(0, 4)).toEqual(Array(4).fill(Code.AlreadyExists));
+      // … and once the address's budget (4 here) is spent, no more answers about which emails are taken.
+      expect(codes.slice(4)).toEqual([Code.ResourceExhausted, Code.ResourceExhausted]);
+    } finally {
+      await ets.close();
+    }
+  });
+});

@@ -1,6 +1,11 @@
 /**
  * How much each interaction says about taste, as a signed weight: the collaborative models train on the positive
- * part, and fold-in lets dislikes push similar movies down. A rating r counts r − 2.5 (a 1-star rating is negative).
+ * part, and fold-in lets dislikes push similar movies down.
+ *
+ * A star rating is positive implicit evidence (the user watched the movie), its stars only a confidence: measured on
+ * the served pipeline (`npm run eval -- --served`, README "Recommendations"), making low ratings negative (the former
+ * r − 2.5) lost most of the served quality, because having watched a movie at all predicts the next movies better
+ * than liking it did.
  */
 import type { InteractionType } from "./entities/index.ts";
 
@@ -13,15 +18,24 @@ export const INTERACTION_WEIGHTS: Readonly<Record<Exclude<InteractionType, "rati
   share: 2,
 };
 
+/** Weight of a rating of 1..5 stars (index 0 = 1 star). */
+export const RATING_STAR_WEIGHTS: readonly number[] = [1, 1, 1, 1, 1];
+
+/** The weight of a rating (a missing or out-of-range value counts as 3 stars). */
+export function ratingWeight(stars: number | null): number {
+  const s = stars === null || !Number.isFinite(stars) ? 3 : Math.min(5, Math.max(1, Math.round(stars)));
+  return RATING_STAR_WEIGHTS[s - 1];
+}
+
 /** The signed weight of one interaction. */
 export function interactionWeight(type: InteractionType, rating: number | null): number {
-  return type === "rating" ? (rating ?? 3) - 2.5 : INTERACTION_WEIGHTS[type];
+  return type === "rating" ? ratingWeight(rating) : INTERACTION_WEIGHTS[type];
 }
 
 /** The same mapping as a SQL expression over `interaction_type` and `rating` (for aggregation in PostgreSQL). */
 export const WEIGHT_SQL = `case interaction_type ${Object.entries(INTERACTION_WEIGHTS)
   .map(([t, w]) => `when '${t}' then ${w}`)
-  .join(" ")} when 'rating' then coalesce(rating, 3) - 2.5 else 0 end`;
+  .join(" ")} when 'rating' then (case coalesce(rating, 3) ${RATING_STAR_WEIGHTS.map((w, k) => `when ${k + 1} then ${w}`).join(" ")} else ${ratingWeight(3)} end) else 0 end`;
 
 /** Interaction types after which a movie is never recommended to that user again (a watchlisted movie still may be). */
 export const SEEN_TYPES: readonly InteractionType[] = ["view", "like", "dislike", "favorite", "rating", "share"];

@@ -106,8 +106,13 @@ export function createAccounts(deps: AccountsDeps) {
         "select username from users where username = ? or lower(email) = lower(?) limit 2",
         [input.username, email],
       );
-      if (clash.some((r) => r.username === input.username)) throw new ConflictError("username is already taken");
-      if (clash.length > 0) throw new ConflictError("email is already registered");
+      if (clash.length > 0) {
+        // Saying "taken" lets a caller test whether an address has an account (SECURITY.md, "Registration"): each such
+        // answer costs the caller's address one attempt of its login budget, so enumeration is as bounded as guessing.
+        await limiter.reserve({ unknownLogin: `register:${email.toLowerCase()}` }, client.ip);
+        if (clash.some((r) => r.username === input.username)) throw new ConflictError("username is already taken");
+        throw new ConflictError("email is already registered");
+      }
       const passwordHash = await hasher.hash(input.password);
       let user: User;
       try {

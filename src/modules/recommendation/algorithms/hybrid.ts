@@ -23,10 +23,14 @@ export interface HybridParams {
  */
 export const DEFAULT_HYBRID: HybridParams = { tau: 5, floor: 0.05, ease: 1, knn: 0, content: 0.2, trending: 0 };
 
-/** Multiplies `values` by the recency weight of each entry's rank among `times` (newest first). */
-export function recencyWeights(times: ArrayLike<number>, values: ArrayLike<number>, tau: number, floor: number): Float32Array {
+/**
+ * Multiplies `values` by the recency weight of each entry's rank among `times` (newest first). Ties in time go by
+ * `items` (the higher item index counts as newer) when given, so the weights do not depend on the order the history
+ * was read in (the workers read it from SQL, the evaluation from a matrix: the same weights either way).
+ */
+export function recencyWeights(times: ArrayLike<number>, values: ArrayLike<number>, tau: number, floor: number, items?: ArrayLike<number>): Float32Array {
   const n = times.length;
-  const order = Array.from({ length: n }, (_, h) => h).sort((a, b) => times[b] - times[a] || b - a);
+  const order = Array.from({ length: n }, (_, h) => h).sort((a, b) => times[b] - times[a] || (items ? items[b] - items[a] : 0) || b - a);
   const out = new Float32Array(n);
   for (let rank = 0; rank < n; rank++) {
     const h = order[rank];

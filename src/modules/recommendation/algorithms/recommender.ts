@@ -78,7 +78,7 @@ export function trainRecommender(data: TrainingData, opts: TrainOptions = DEFAUL
  */
 export function scoreUser(model: Recommender, history: UserHistory, algorithm: AlgorithmName, exclude?: Uint8Array, params: HybridParams = model.params): Float32Array {
   const n = model.items;
-  const values = recencyWeights(history.times, history.values, params.tau, params.floor);
+  const values = recencyWeights(history.times, history.values, params.tau, params.floor, history.items);
   const hasHistory = history.items.length > 0;
   const part = (fill: (out: Float32Array) => void) => {
     const out = new Float32Array(n);
@@ -109,7 +109,7 @@ export function scoreUser(model: Recommender, history: UserHistory, algorithm: A
  * scoring workers call, about half the work of four `scoreUser` calls.
  */
 export function scoreAllAlgorithms(model: Recommender, history: UserHistory, exclude?: Uint8Array, params: HybridParams = model.params): Record<AlgorithmName, Float32Array> {
-  const values = recencyWeights(history.times, history.values, params.tau, params.floor);
+  const values = recencyWeights(history.times, history.values, params.tau, params.floor, history.items);
   const hasHistory = history.items.length > 0;
   const part = (fill: (out: Float32Array) => void) => {
     const out = new Float32Array(model.items);
