@@ -2,6 +2,7 @@
 import { RecommendationFeedbackSchema } from "./recommendation-feedback.entity.ts";
 import { UserMovieInteractionSchema } from "./user-movie-interaction.entity.ts";
 import { UserRecommendationSchema } from "./user-recommendation.entity.ts";
+import { RescoreRequestSchema } from "./rescore-request.entity.ts";
 
 export {
   FEEDBACK_TYPES,
@@ -18,6 +19,7 @@ export {
   UserMovieInteractionSchema,
 } from "./user-movie-interaction.entity.ts";
 export { UserRecommendation, UserRecommendationSchema } from "./user-recommendation.entity.ts";
+export { RescoreRequest, RescoreRequestSchema } from "./rescore-request.entity.ts";
 
 /** The recommendation service's entity schemas, for the ORM's `entities` option. */
-export const recommendationEntities = [UserMovieInteractionSchema, UserRecommendationSchema, RecommendationFeedbackSchema];
+export const recommendationEntities = [UserMovieInteractionSchema, UserRecommendationSchema, RecommendationFeedbackSchema, RescoreRequestSchema];
