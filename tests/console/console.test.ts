@@ -12,7 +12,6 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { NotificationService } from "../../gen/movierec/notification/v1/notification_service_pb.js";
 import { TemplateType } from "../../gen/movierec/notification/v1/notification_pb.js";
-import { buildConsole } from "../../src/console/build.ts";
 import { createTestUser, type TestUser } from "../auth/test-users.ts";
 import { insertMovie, sql } from "../analytics/helpers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -40,7 +39,6 @@ const title = `Console Test Movie ${Date.now()}`;
 
 beforeAll(async () => {
   if (skip) return;
-  await buildConsole();
   ts = await startTestServer();
   staff = await createTestUser(ts.deps, { staff: true, prefix: "cstaff" });
   member = await createTestUser(ts.deps, { prefix: "cmember" });

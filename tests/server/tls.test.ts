@@ -79,15 +79,20 @@ describe("TLS on the one port", () => {
     }
   });
 
-  it("serves the plain HTTP endpoints over HTTPS/1.1", async () => {
-    const body = await new Promise<string>((resolve, reject) => {
-      https.get(`${url(ts)}/healthz`, { ca: ca.cert }, (res) => {
-        let s = "";
-        res.on("data", (c: Buffer) => (s += c.toString()));
-        res.on("end", () => resolve(s));
-      }).on("error", reject);
-    });
-    expect(JSON.parse(body).status).toBe("SERVING");
+  it("serves the plain HTTP endpoints and the console over HTTPS/1.1", async () => {
+    const get = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        https.get(`${url(ts)}${path}`, { ca: ca.cert }, (res) => {
+          let s = "";
+          res.on("data", (c: Buffer) => (s += c.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: s }));
+        }).on("error", reject);
+      });
+    expect(JSON.parse((await get("/healthz")).body).status).toBe("SERVING");
+    const page = await get("/console/");
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("console.js");
+    expect((await get("/console/console.js")).status).toBe(200);
   });
 
   it("is refused by a client that trusts another CA", async () => {

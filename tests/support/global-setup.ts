@@ -12,6 +12,7 @@ import { openOrm } from "../../src/platform/orm.ts";
 import { migrateUp } from "../../src/platform/migrations.ts";
 import { ensurePartitions } from "../../src/platform/partitions.ts";
 import { createTestDatabase } from "./database.ts";
+import { buildConsole } from "../../src/console/build.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -29,6 +30,8 @@ export default async function setup(project: TestProject) {
     dataDir: path.resolve(".data/test"),
     log: (msg) => console.log(`[test setup] ${msg}`),
   });
+  // Once per run, before any test file: the console test and the TLS test read dist/console (never built concurrently).
+  await buildConsole();
   const db = await createTestDatabase("movierec_test", infra.databaseUrl);
   const orm = await openOrm(db.url);
   try {
