@@ -36,6 +36,7 @@ let browser: Browser;
 let staff: TestUser;
 let member: TestUser;
 const title = `Console Test Movie ${Date.now()}`;
+const templateName = `console-${Date.now()}`;
 
 beforeAll(async () => {
   if (skip) return;
@@ -49,7 +50,7 @@ beforeAll(async () => {
   await sql(ts.orm, `insert into user_recommendations (user_id, movie_id, score, algorithm, clicked) values (?, ?, 0.9, 'hybrid', true)`, [member.userId, movieId]);
   const notifications = createClient(NotificationService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
   await notifications.createTemplate(
-    { template: { name: `console-${Date.now()}`, templateType: TemplateType.EMAIL_RECOMMENDATION, subject: "Hi {{user.first_name}}", htmlContent: "<p>{{movie.title}}</p>", textContent: "Watch {{movie.title}}", isActive: true } },
+    { template: { name: templateName, templateType: TemplateType.EMAIL_RECOMMENDATION, subject: "Hi {{user.first_name}}", htmlContent: "<p>{{movie.title}}</p>", textContent: "Watch {{movie.title}}", isActive: true } },
     { headers: staff.headers },
   );
   browser = await puppeteer.launch({
@@ -127,7 +128,22 @@ describe.skipIf(skip)("operator console in headless Chromium", () => {
 
     await open(page, "#notifications", "page-notifications");
     await page.waitForSelector("[data-testid=template-table] button");
-    await page.click("[data-testid=template-table] button");
+    // Other test files make templates in the same database: open ours, by name, paging with the console's own button.
+    let opened = false;
+    for (let pageNo = 0; pageNo < 20 && !opened; pageNo++) {
+      for (const row of await page.$$("[data-testid=template-table] tbody tr")) {
+        if ((await row.$eval("td", (td) => td.textContent)) !== templateName) continue;
+        await (await row.$("button"))!.click();
+        opened = true;
+        break;
+      }
+      if (opened) break;
+      const next = await page.$("[data-testid=templates] > button");
+      if (!next) break;
+      await next.click();
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(opened, "our template is listed").toBe(true);
     await page.waitForSelector("[data-testid=template-preview] iframe");
     expect(await page.$eval("[data-testid=template-preview] pre", (e) => e.textContent)).toBe("Watch Sample movie");
     // Live preview: an edit shows up in the rendered subject without saving.

@@ -11,11 +11,20 @@ import { describe, expect, it } from "vitest";
 const ROOT = path.join(import.meta.dirname, "../..");
 const packageOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
 
-async function installLine(): Promise<string[]> {
+/** The `npm i name@version …` line under "For browser developers", as [name, version] pairs. */
+async function installSpecs(): Promise<[string, string][]> {
   const readme = await readFile(path.join(ROOT, "README.md"), "utf8");
-  const line = readme.match(/From a browser app with Connect-Web \(`npm i ([^`]+)`/);
+  const section = readme.slice(readme.indexOf("### For browser developers"));
+  const line = section.match(/^npm i (@connectrpc\/connect@.+)$/m);
   expect(line, "the README's Connect-Web install line").toBeTruthy();
-  return line![1]!.trim().split(/\s+/);
+  return line![1]!.trim().split(/\s+/).map((spec) => {
+    const at = spec.lastIndexOf("@");
+    return [spec.slice(0, at), spec.slice(at + 1)];
+  });
+}
+
+async function installLine(): Promise<string[]> {
+  return (await installSpecs()).map(([name]) => name);
 }
 
 async function bareImports(dir: string): Promise<Set<string>> {
@@ -36,8 +45,12 @@ describe("README Connect-Web install line", () => {
     expect([...needed].filter((p) => !packages.includes(p))).toEqual([]);
   });
 
-  it("names only packages that resolve (the versions this repository pins)", async () => {
-    // Every name is a real package installed here, so it exists on the registry under that name.
-    for (const p of await installLine()) expect(existsSync(path.join(ROOT, "node_modules", p, "package.json")), p).toBe(true);
+  it("names only packages that resolve, at the versions this repository pins", async () => {
+    // Every name is a real package installed here, at the version the README names.
+    for (const [p, version] of await installSpecs()) {
+      const manifest = path.join(ROOT, "node_modules", p, "package.json");
+      expect(existsSync(manifest), p).toBe(true);
+      expect(JSON.parse(await readFile(manifest, "utf8")).version, p).toBe(version);
+    }
   });
 });
