@@ -2,7 +2,7 @@
  * `npm run bench:serving [-- --duration 8 --warmup 2 --rounds 2 --processes 1,2 --connections 4 --streams 16
  *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH]`: how close the API server comes to the ceiling of its own stack.
  *
- * 1. A throw-away database gets TMDb 5000 + MovieLens small (`--data-dir DIR` or DATASETS_DIR, e.g. /work/shared/data), a trained model
+ * 1. A throw-away database gets TMDb 5000 + MovieLens small (`--data-dir DIR` or DATASETS_DIR; `npm run datasets -- DIR` prepares one), a trained model
  *    and one signed-in MovieLens user (ml_1, activated with a password) whose lists are scored.
  * 2. The real server (`node src/main.ts serve`, SERVER_PROCESSES = 1, then 2, …) and the ceiling
  *    (src/bench/ceiling-server.ts: the same listener and connect-node adapter, no interceptors, no storage, answering

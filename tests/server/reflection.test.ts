@@ -98,7 +98,7 @@ describe("reflection serves the proto comments (what `grpcurl describe` prints)"
   });
 
   // The real grpcurl, where the machine has it (a user's clone may not: GRPCURL=/path/to/grpcurl to point at one).
-  const grpcurl = [process.env.GRPCURL, "/work/shared/tools/bin/grpcurl"].find((p) => p && existsSync(p));
+  const grpcurl = [process.env.GRPCURL, ...(process.env.PATH ?? "").split(":").map((d) => `${d}/grpcurl`)].find((p) => p && existsSync(p));
   it.skipIf(!grpcurl)("grpcurl describe prints the comments of a service, a method and a message", async () => {
     const run = (...args: string[]) => promisify(execFile)(grpcurl!, ["-plaintext", ...args], { timeout: 20_000 }).then((r) => r.stdout);
     const method = await run(ts.grpcAddress, "describe", "movierec.recommendation.v1.RecommendationService.GetSimilarMovies");

@@ -29,7 +29,8 @@ const stranger = pki.leaf("stranger", otherCa, "reporting", "URI:spiffe://movier
 const day = new Date().toISOString().slice(0, 10);
 /** How a client sees a connection the server cut during or right after the handshake (no RPC was answered). */
 const TRANSPORT_FAILURES = [Code.Canceled, Code.Unavailable, Code.Internal];
-const GRPCURL = ["/work/shared/tools/bin/grpcurl", "/usr/local/bin/grpcurl", "/usr/bin/grpcurl"].find((p) => existsSync(p));
+// The operator's grpcurl: $GRPCURL, or grpcurl on the PATH (not part of a clone: without it these checks skip, saying so).
+const GRPCURL = [process.env.GRPCURL, ...(process.env.PATH ?? "").split(":").map((d) => `${d}/grpcurl`)].find((p) => p && existsSync(p));
 const url = (ts: TestServer) => `https://127.0.0.1:${ts.server.port}`;
 
 /** The subject CN of the certificate a new TLS connection is shown, and the protocol ALPN chose. */
