@@ -68,6 +68,18 @@ const statuses = (ids: string[]) =>
     [`{${ids.join(",")}}`],
   );
 
+/** Status counts, e.g. "sent 40, pending (claimed) 4, pending 16", for failure messages. */
+function histogram(rows: { status: string; claimed: boolean; attempts: number }[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const k = `${r.status}${r.claimed ? " (claimed)" : ""}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${k} ${n}`).join(", ");
+}
+
+const tail = (w: WorkerProcess) => w.lines.slice(-15).map((l) => JSON.stringify(l)).join("\n");
+
 async function queueBatch(n: number, label: string): Promise<string[]> {
   const user = await createTestUser(ts.deps);
   const template = await makeTemplate(m, "email_recommendation", { subject: `${label} {{n}}`, text: "number {{n}}" });
@@ -100,7 +112,18 @@ describe("delivery under a worker SIGKILLed mid-batch", () => {
       return first.child.signalCode === null ? "accept" : "drop";
     };
     const ids = await queueBatch(N, "kill");
-    await waitUntil("the worker killed mid-batch", async () => (first.child.signalCode === "SIGKILL" ? true : undefined), 60_000);
+    await waitUntil(
+      "the worker killed mid-batch",
+      async () => {
+        if (first.child.signalCode === "SIGKILL") return true;
+        // A worker that died of something else never reaches the kill: say so now, not after the timeout.
+        if (first.child.exitCode !== null) throw new Error(`the first worker exited by itself (${first.child.exitCode}):\n${tail(first)}`);
+        return undefined;
+      },
+      90_000,
+      50,
+      async () => `accepted ${acceptedBeforeKill}; ${histogram(await statuses(ids))}\n${tail(first)}`,
+    );
     const mid = await statuses(ids);
     const orphaned = mid.filter((r) => r.status === "pending" && r.claimed).length;
     const recorded = new Set(mid.filter((r) => r.status === "sent").map((r) => r.id));
@@ -114,9 +137,15 @@ describe("delivery under a worker SIGKILLed mid-batch", () => {
 
     smtp.beforeAccept = async () => "accept";
     const second = worker();
-    await second.waitForLog((l) => l.msg === "workers started", 60_000);
+    await second.waitForLog((l) => l.msg === "workers started", 90_000);
     const secondReady = performance.now();
-    await waitUntil("every notification sent", async () => ((await statuses(ids)).every((r) => r.status === "sent") ? true : undefined), 60_000, 100);
+    await waitUntil(
+      "every notification sent",
+      async () => ((await statuses(ids)).every((r) => r.status === "sent") ? true : undefined),
+      90_000,
+      100,
+      async () => `${histogram(await statuses(ids))}\n${tail(second)}`,
+    );
     const recoveryMs = Math.round(performance.now() - killedAt);
     const afterReadyMs = Math.round(performance.now() - secondReady);
 
@@ -133,13 +162,14 @@ describe("delivery under a worker SIGKILLed mid-batch", () => {
       expect(new Set(msgIds).size).toBe(1);
     }
     expect(copies.get(windowId)![0]).toMatch(/^<n\d+\.[A-Za-z0-9_-]+@/);
-    // Recovery: the dead worker's claims expire within one lease and the next sweep re-enqueues them.
-    expect(recoveryMs).toBeLessThan(LEASE_MS + 2 * SWEEP_MS + 15_000);
+    // Recovery: the dead worker's claims expire within one lease and the next sweep re-enqueues them. Counted from
+    // the new worker being up, since how long a process takes to start on a loaded machine is not what is tested.
+    expect(afterReadyMs).toBeLessThan(LEASE_MS + 2 * SWEEP_MS + 10_000);
     console.log(
       `[fault] delivery worker SIGKILLed mid-batch of ${N}: ${orphaned} claims orphaned, all ${N} sent ${recoveryMs} ms after the kill (${afterReadyMs} ms after the new worker started), ` +
         `${mine.length - N} duplicate(s), all with the same Message-ID, ${ackWindow.size} message(s) in the acknowledgement window (DELIVERY_LEASE_MS=${LEASE_MS}, DELIVERY_SWEEP_MS=${SWEEP_MS}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`,
     );
-  }, 120_000);
+  }, 240_000);
 
   it("keeps a live worker's claim while a send takes longer than the lease (heartbeat): sent once, claimed once", async () => {
     worker();
