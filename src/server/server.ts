@@ -24,6 +24,7 @@ import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
 import { tracingInterceptor } from "./interceptors/tracing.ts";
 import { activeTracing } from "../platform/tracing.ts";
+import { fieldMaskInterceptor } from "./interceptors/field-masks.ts";
 import { rpcAdapter } from "./rpc-adapter.ts";
 import { DualProtocolListener } from "./listener.ts";
 import { certificateCaller, peerCallerKey } from "./peer-identity.ts";
@@ -71,7 +72,7 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
     log: opts.log,
     routes,
     // Tracing outermost (when on) so its span covers the whole call, metrics and logs included.
-    interceptors: [...tracingInterceptors(), ...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...tracingInterceptors(), ...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), fieldMaskInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
     contextValues: (req) =>
