@@ -16,7 +16,10 @@ import type { DependencyLog } from "./dependency-log.ts";
 import { dependencyFailure, isSocketFailure, tagDependencyFailure } from "./errors.ts";
 import { currentSignal } from "./request-signal.ts";
 
-const ENDS_TRANSACTION = /^\s*(rollback|release)\b/i;
+// Statements always sent, even after the deadline: a rollback or savepoint release, since a connection returned to
+// the pool inside an aborted transaction would fail its next user's statements; and BEGIN, since Kysely does not
+// release a connection whose BEGIN failed (the statement after it fails instead, and the rollback releases it).
+const ALWAYS_SENT = /^\s*(rollback|release|begin|start\s+transaction)\b/i;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloads, passed through unchanged
 type Callback = (err: any, ...rest: any[]) => void;
@@ -68,9 +71,7 @@ export function pgClientClass(dependencies?: DependencyLog): typeof pg.Client {
       // Callback and submittable (cursor) forms are passed through: Kysely's queries are promise-based.
       if (!promised) return (super.query as (...a: unknown[]) => unknown)(...args) as never;
       const text = typeof first === "string" ? first : String((first as { text?: unknown } | undefined)?.text ?? "");
-      // Ending a transaction must always reach the server, even after the deadline: a connection returned to the
-      // pool inside an aborted transaction would fail its next user's statements.
-      if (ENDS_TRANSACTION.test(text)) return (super.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => Promise.reject(classify(err))) as never;
+      if (ALWAYS_SENT.test(text)) return (super.query as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => Promise.reject(classify(err))) as never;
       if (signal?.aborted) return Promise.reject(signal.reason as Error) as never;
       const result = (super.query as (...a: unknown[]) => Promise<unknown>)(...args);
       if (!signal) return result.catch((err: unknown) => Promise.reject(classify(err))) as never;
