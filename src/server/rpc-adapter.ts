@@ -45,6 +45,7 @@ export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger })
       }
       return;
     }
+    const started = performance.now();
     const sent = req.headers["x-request-id"];
     const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
     res.setHeader("x-request-id", requestId);
@@ -53,7 +54,7 @@ export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger })
     const log = options.log.child({ rpc: `${handler.service.typeName}/${handler.method.name}`, requestId });
     const uReq = universalRequestFromNodeRequest(req as never, res as never, undefined, contextValues);
     handler(uReq)
-      .then((uRes) => correctParseFailure(uRes, log))
+      .then((uRes) => correctParseFailure(uRes, log, started))
       .then((uRes) => universalResponseToNodeResponse(uRes, res as never))
       .catch((reason: unknown) => {
         if ((reason as { code?: unknown })?.code === Code.Aborted) return;
@@ -62,13 +63,15 @@ export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger })
   };
 }
 
-const malformed = (log: Logger, detail: string) => {
-  log.info({ code: "InvalidArgument", protocol: "binary", detail }, "rpc rejected: malformed request message");
+// The access-log line of a call the interceptors never saw: same fields (code, duration, request id via `log`).
+const malformed = (log: Logger, detail: string, started: number) => {
+  const durationMs = Math.round((performance.now() - started) * 100) / 100;
+  log.info({ code: "InvalidArgument", durationMs, protocol: "binary", detail }, "rpc rejected: malformed request message");
   return `malformed request message: ${detail}`;
 };
 
 /** Rewrites connect-es's INTERNAL "parse binary: …" into INVALID_ARGUMENT; any other response passes unchanged. */
-async function correctParseFailure(uRes: UniversalServerResponse, log: Logger): Promise<UniversalServerResponse> {
+async function correctParseFailure(uRes: UniversalServerResponse, log: Logger, started: number): Promise<UniversalServerResponse> {
   const body = uRes.body;
   if (!body || !(Symbol.asyncIterator in body)) return uRes;
   // Connect unary errors: a small JSON body with a 500 status.
@@ -83,7 +86,7 @@ async function correctParseFailure(uRes: UniversalServerResponse, log: Logger): 
       err = undefined;
     }
     if (err?.code !== "internal" || !PARSE_FAILURE.test(err.message ?? "")) return { ...uRes, body: (async function* () { yield bytes; })() };
-    const fixed = Buffer.from(JSON.stringify({ code: "invalid_argument", message: malformed(log, err.message!.replace(PARSE_FAILURE, "")) }));
+    const fixed = Buffer.from(JSON.stringify({ code: "invalid_argument", message: malformed(log, err.message!.replace(PARSE_FAILURE, ""), started) }));
     uRes.header!.set("content-length", String(fixed.byteLength));
     return { ...uRes, status: 400, body: (async function* () { yield fixed; })() };
   }
@@ -97,7 +100,7 @@ async function correctParseFailure(uRes: UniversalServerResponse, log: Logger): 
       const message = decodeURIComponent(trailer.get("grpc-message") ?? "");
       if (trailer.get("grpc-status") === String(Code.Internal) && PARSE_FAILURE.test(message)) {
         trailer.set("grpc-status", String(Code.InvalidArgument));
-        trailer.set("grpc-message", encodeURIComponent(malformed(log, message.replace(PARSE_FAILURE, ""))));
+        trailer.set("grpc-message", encodeURIComponent(malformed(log, message.replace(PARSE_FAILURE, ""), started)));
       }
     })(),
   };
