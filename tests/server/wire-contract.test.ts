@@ -35,6 +35,14 @@ interface LogLine {
 }
 const lines: string[] = [];
 const parsed = (): LogLine[] => lines.flatMap((l) => l.split("\n")).filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as LogLine);
+/** The error a call must fail with (a success fails the test). */
+const failure = (p: Promise<unknown>): Promise<ConnectError> =>
+  p.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => ConnectError.from(e),
+  );
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let deps: AppDeps;
@@ -206,9 +214,9 @@ describe("access log (item 12)", () => {
 
   it("logs an unexpected error's stack under the caller's request id, and sends the caller nothing of it", async () => {
     const id = `stack-${randomBytes(4).toString("hex")}`;
-    const err = await createClient(CatalogService, createConnectTransport({ baseUrl, httpVersion: "1.1" }))
-      .listGenres({}, { headers: { "x-request-id": id } })
-      .catch((e: unknown) => ConnectError.from(e));
+    const err = await failure(
+      createClient(CatalogService, createConnectTransport({ baseUrl, httpVersion: "1.1" })).listGenres({}, { headers: { "x-request-id": id } }),
+    );
     expect(err).toMatchObject({ code: Code.Internal, rawMessage: "internal error" });
     expect(err.metadata.get("x-request-id")).toBe(id);
     const withStack = parsed().filter((l) => l.requestId === id && l.err?.stack !== undefined);
@@ -222,9 +230,7 @@ describe("access log (item 12)", () => {
 describe("violations detail (item 14)", () => {
   it("names every violated field of one request, decoded from the detail, over Connect and gRPC", async () => {
     for (const [name, transport] of Object.entries(transports())) {
-      const err = await createClient(UserService, transport)
-        .register({ username: "ab", email: "nope", password: "short" })
-        .catch((e: unknown) => ConnectError.from(e));
+      const err = await failure(createClient(UserService, transport).register({ username: "ab", email: "nope", password: "short" }));
       expect(err.code, name).toBe(Code.InvalidArgument);
       const details = err.findDetails(ViolationsSchema);
       expect(details, name).toHaveLength(1);

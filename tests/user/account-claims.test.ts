@@ -26,6 +26,14 @@ const fresh = () => {
   return { username, email: `mail.${randomBytes(5).toString("hex")}@example.test`, password: `pw-${randomBytes(8).toString("hex")}` };
 };
 const errOf = (e: unknown) => ConnectError.from(e);
+/** The error a call must fail with (a success fails the test). */
+const failure = (p: Promise<unknown>): Promise<ConnectError> =>
+  p.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (e: unknown) => ConnectError.from(e),
+  );
 
 /** Every log line the server writes, at trace level, into memory. */
 function memoryLog() {
@@ -97,7 +105,7 @@ describe("password rules", () => {
 
   it("a password that contains the email is refused at Register and at ChangePassword, naming the field", async () => {
     const u = fresh();
-    const err = await client.register({ ...u, password: `my-${u.email}-pass` }).catch(errOf);
+    const err = await failure(client.register({ ...u, password: `my-${u.email}-pass` }));
     expect(err).toMatchObject({ code: Code.InvalidArgument });
     expect(err.rawMessage).toContain("password");
     // Any case of it.
@@ -105,7 +113,7 @@ describe("password rules", () => {
     expect(upper).toMatchObject({ code: Code.InvalidArgument });
     const reg = await client.register(u);
     const headers = { authorization: `Bearer ${reg.accessToken}` };
-    const change = await client.changePassword({ currentPassword: u.password, newPassword: `1${u.email}` }, { headers }).catch(errOf);
+    const change = await failure(client.changePassword({ currentPassword: u.password, newPassword: `1${u.email}` }, { headers }));
     expect(change).toMatchObject({ code: Code.InvalidArgument });
     expect(change.rawMessage).toContain("new_password");
   });
