@@ -22,6 +22,7 @@ import { drainingInterceptor } from "./interceptors/draining.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
+import { fieldMaskInterceptor } from "./interceptors/field-masks.ts";
 import { rpcAdapter } from "./rpc-adapter.ts";
 import { DualProtocolListener } from "./listener.ts";
 import { certificateCaller, peerCallerKey } from "./peer-identity.ts";
@@ -68,7 +69,7 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
   const adapter = rpcAdapter({
     log: opts.log,
     routes,
-    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), fieldMaskInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
     contextValues: (req) =>
