@@ -4,6 +4,7 @@ import type { DependencyLog } from "../platform/dependency-log.ts";
 import { isSocketFailure } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 import { QUEUE_NAMES, bullConnection, type QueueName } from "../platform/queues.ts";
+import { bullTelemetry } from "../platform/tracing.ts";
 
 /** A job processor: receives the job (payload = ids only) and a job-scoped logger. */
 export type Processor = (job: Job, log: Logger, token?: string) => Promise<unknown>;
@@ -33,7 +34,7 @@ export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logg
         return result;
       },
       // `name` is recorded on each job it takes (processedBy): which process ran, or died running, a job.
-      { name: `${hostname()}:${process.pid}`, connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
+      { name: `${hostname()}:${process.pid}`, connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, telemetry: bullTelemetry(), concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
     );
     // A job or the worker's own connection failing because PostgreSQL or Redis is down is that dependency's state
     // change, logged once by the DependencyLog; the job is retried with backoff as usual. Other failures are logged.
