@@ -47,7 +47,7 @@ export function createRecommendationModule(
     store,
     options: opts,
     rpc: createRecommendationRpc(service, deps.servingHooks),
-    processors: createScoringProcessors({ ...base, rescoreSweepMs, ...(rc ? { guard: { lockTtlMs: rc.trainLockMs } } : {}) }),
+    processors: createScoringProcessors({ ...base, rescoreSweepMs, ...(rc ? { guard: { lockTtlMs: rc.trainLockMs }, shardUsers: rc.scoreShardUsers } : {}) }),
     /**
      * Registers the scheduled training (REC_TRAIN_CRON, with evaluation) and the rescoring outbox's sweep
      * (REC_RESCORE_SWEEP_MS) under fixed scheduler ids; call in the worker role.
