@@ -6,18 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { bucketOf, plannedSamplePerArm, sharesToBasisPoints, twoProportionTest, variantFor, wilson } from "../../src/modules/evaluation/index.ts";
 import { erfc, sampleProblem } from "../../src/modules/evaluation/experiment-stats.ts";
-
-/** A small seeded PRNG (mulberry32): the same numbers on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "../support/seeded-random.ts";
 
 describe("experiment statistics", () => {
   it("Wilson interval: 10 of 100 is [0.0552, 0.1744]; empty samples give zeros; bounds stay in [0, 1]", () => {

@@ -28,7 +28,7 @@ const ALGO_ENUM: Record<string, Algorithm> = { hybrid: Algorithm.HYBRID, collabo
 const STATUS: Record<ExperimentStatus, StatusEnum> = { draft: StatusEnum.DRAFT, running: StatusEnum.RUNNING, stopped: StatusEnum.STOPPED };
 const STATUS_NAME: Record<number, ExperimentStatus | undefined> = { [StatusEnum.UNSPECIFIED]: undefined, [StatusEnum.DRAFT]: "draft", [StatusEnum.RUNNING]: "running", [StatusEnum.STOPPED]: "stopped" };
 const SURFACE: Record<number, Surface> = { [ExperimentSurface.UNSPECIFIED]: "recommendations", [ExperimentSurface.RECOMMENDATIONS]: "recommendations" };
-const HYBRID_KEYS = ["ease", "knn", "content", "trending", "tau", "floor"] as const;
+const HYBRID_KEYS = ["knn", "content", "trending", "tau", "floor"] as const;
 
 const hybridFromMessage = (h: HybridParamsMessage | undefined) =>
   h ? Object.fromEntries(HYBRID_KEYS.flatMap((k) => (h[k] === undefined ? [] : [[k, h[k]]]))) : undefined;

@@ -13,41 +13,39 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 export declare const file_movierec_recommendation_v1_experiment_service: GenFile;
 
 /**
- * Blend weights of the hybrid (each algorithm's scores scaled to a best candidate of 1),
- * and the recency weighting of the user's history. Unset fields keep the trained model's value.
+ * Blend weights of the hybrid over its collaborative part (which always weighs 1), each
+ * algorithm's scores first scaled to a best candidate of 1, and the recency weighting of the
+ * user's history. Unset fields keep the trained model's value.
  *
  * @generated from message movierec.recommendation.v1.HybridParams
  */
 export declare type HybridParams = Message<"movierec.recommendation.v1.HybridParams"> & {
   /**
-   * @generated from field: optional double ease = 1;
-   */
-  ease?: number | undefined;
-
-  /**
-   * @generated from field: optional double knn = 2;
+   * Item-kNN added to the collaborative part.
+   *
+   * @generated from field: optional double knn = 1;
    */
   knn?: number | undefined;
 
   /**
-   * @generated from field: optional double content = 3;
+   * @generated from field: optional double content = 2;
    */
   content?: number | undefined;
 
   /**
-   * @generated from field: optional double trending = 4;
+   * @generated from field: optional double trending = 3;
    */
   trending?: number | undefined;
 
   /**
    * Recency: weight = floor + (1 - floor) * exp(-rank / tau); 0 turns recency off.
    *
-   * @generated from field: optional double tau = 5;
+   * @generated from field: optional double tau = 4;
    */
   tau?: number | undefined;
 
   /**
-   * @generated from field: optional double floor = 6;
+   * @generated from field: optional double floor = 5;
    */
   floor?: number | undefined;
 };
