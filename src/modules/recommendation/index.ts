@@ -14,7 +14,9 @@ import { trainIfNoModel } from "./bootstrap-training.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
-export type { ServedListInfo, ServingHooks } from "./serving-hooks.ts";
+export type { Assignment, ServedListInfo, ServingHooks } from "./serving-hooks.ts";
+export type { HybridParams } from "./algorithms/hybrid.ts";
+export { ALGORITHMS, type AlgorithmName } from "./algorithms/recommender.ts";
 export { RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
 
 /**
