@@ -43,7 +43,8 @@ const { ratings, split, items } = trainingItemsFirst(file, fileSplit);
 const users = ratings.userIds.length;
 const tokens = genreTokens(ratingsPath, ratings.itemIds.slice(0, items));
 const maxItems = Number(args["max-items"] ?? DEFAULT_TRAIN.maxItems);
-const tuneSeconds = Number(args["tune-seconds"] ?? 300);
+// Generous by default: a search cut by the clock on a loaded machine would not be the same search on both paths.
+const tuneSeconds = Number(args["tune-seconds"] ?? 1200);
 
 const trainingData = (t: Interactions): TrainingData => {
   let now = 0;

@@ -103,8 +103,8 @@ export function tuneOnTrainingData(data: TrainingData, opts: TrainOptions, budge
   let best = { params: start, lambda: opts.lambda, ndcg: startMetrics.ndcg };
   let candidates = 1;
   let truncated = budget.seconds <= 0;
-  const tryModel = (m: Recommender, lambda: number, from: HybridParams): boolean => {
-    const r = searchParams(m, set, from, deadline);
+  const tryModel = (m: Recommender, lambda: number, from: HybridParams, recency: boolean): boolean => {
+    const r = searchParams(m, set, from, deadline, recency);
     candidates += r.candidates;
     truncated ||= r.truncated;
     if (r.ndcg > best.ndcg) {
@@ -113,14 +113,15 @@ export function tuneOnTrainingData(data: TrainingData, opts: TrainOptions, budge
     }
     return !r.truncated;
   };
-  if (!truncated && tryModel(model, opts.lambda, start)) {
-    // λ around the configured one: each a refit of the validation model, tried while the budget allows.
+  if (!truncated && tryModel(model, opts.lambda, start, true)) {
+    // λ around the configured one: each a refit of the validation model (with the blend grid at the recency found),
+    // tried while the budget allows.
     for (const f of LAMBDA_FACTORS) {
       if (performance.now() + fitSeconds * 1000 * 2 > deadline) {
         truncated = true;
         break;
       }
-      if (!tryModel(trainRecommender(inner, { ...opts, lambda: opts.lambda * f }), opts.lambda * f, best.params)) break;
+      if (!tryModel(trainRecommender(inner, { ...opts, lambda: opts.lambda * f }), opts.lambda * f, best.params, false)) break;
     }
   }
   // The search ranks candidates from pools (see searchParams); the figures reported are exact, and a choice that is
@@ -150,11 +151,11 @@ export function tuneOnTrainingData(data: TrainingData, opts: TrainOptions, budge
 }
 
 /**
- * Coordinate ascent by validation NDCG@10 from `start`: tau, then floor, each setting with the whole blend grid (kNN ×
- * content × trending weights). A recency setting costs one fold-in of every validation user; the blends are then
+ * Coordinate ascent by validation NDCG@10 from `start`: tau, then floor (unless `recency` is false), each setting with
+ * the whole blend grid (kNN × content × trending weights). A recency setting costs one fold-in of every validation user; the blends are then
  * ranked within each user's pool (see `pools`), which makes the grid cheap.
  */
-export function searchParams(model: Recommender, set: EvalSet, start: HybridParams, deadline: number): { params: HybridParams; ndcg: number; candidates: number; truncated: boolean } {
+export function searchParams(model: Recommender, set: EvalSet, start: HybridParams, deadline: number, recency = true): { params: HybridParams; ndcg: number; candidates: number; truncated: boolean } {
   let best = { params: { ...start }, ndcg: -1 };
   let candidates = 0;
   const blendsOf = (recency: HybridParams) => {
@@ -174,6 +175,7 @@ export function searchParams(model: Recommender, set: EvalSet, start: HybridPara
     return true;
   };
   if (!consider(best.params)) return { ...best, candidates, truncated: true };
+  if (!recency) return { ...best, candidates, truncated: false };
   for (const tau of TAU) {
     if (tau === best.params.tau) continue;
     if (!consider({ ...best.params, tau })) return { ...best, candidates, truncated: true };
