@@ -2,6 +2,9 @@
  * Entry point and role switch: `node src/main.ts <serve|worker|migrate|migrate-down|partitions|import>`.
  * Every role reads the configuration once, and shuts down cleanly on SIGTERM/SIGINT.
  */
+// First: tracing must be set up before `pg` is loaded by the imports below (off, it loads nothing).
+import "./platform/tracing-start.ts";
+import { stopTracing } from "./platform/tracing.ts";
 import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { exitWithIpcParent } from "./platform/parent-watch.ts";
@@ -144,7 +147,8 @@ async function main(): Promise<void> {
     signalled = signal;
     if (!started) return; // start-up finishes first, then sees `signalled`
     log.info({ signal }, "shutting down");
-    (stop ? stop() : Promise.resolve()).then(
+    // The last spans are flushed after everything else stopped (a no-op when tracing is off).
+    (stop ? stop() : Promise.resolve()).then(stopTracing).then(
       () => process.exit(0),
       (e: unknown) => {
         log.error({ err: e }, "shutdown failed");

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Logger } from "../platform/logger.ts";
 import { QUEUE_NAMES, bullConnection, type QueueName } from "../platform/queues.ts";
+import { bullTelemetry } from "../platform/tracing.ts";
 
 /** A job processor: receives the job (payload = ids only) and a job-scoped logger. */
 export type Processor = (job: Job, log: Logger, token?: string) => Promise<unknown>;
@@ -31,7 +32,7 @@ export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logg
         return result;
       },
       // `name` is recorded on each job it takes (processedBy): which process ran, or died running, a job.
-      { name: `${hostname()}:${process.pid}`, connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
+      { name: `${hostname()}:${process.pid}`, connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, telemetry: bullTelemetry(), concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
     );
     worker.on("failed", (job, err) => opts.log.warn({ queue, job: job?.name, jobId: job?.id, err: err.message }, "job failed"));
     worker.on("error", (err) => opts.log.error({ queue, err: err.message }, "worker error"));

@@ -94,8 +94,11 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
     },
     async getRecommendations(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));
-      const r = await svc.getRecommendations(userId, { algorithm: ALGOS[req.algorithm], limit: req.limit || 20, genreId: req.genreId || undefined });
-      hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id) });
+      // No algorithm asked for: the caller's experiment variant, or the surface's default (a failed lookup serves the hybrid).
+      const assigned = req.algorithm === Algorithm.UNSPECIFIED ? await hooks.assign?.(userId, "recommendations").catch(() => undefined) : undefined;
+      const algorithm = assigned?.algorithm ?? ALGOS[req.algorithm];
+      const r = await svc.getRecommendations(userId, { algorithm, hybrid: assigned?.hybrid, limit: req.limit || 20, genreId: req.genreId || undefined });
+      hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id), experimentId: assigned?.experimentId, variant: assigned?.variant });
       return {
         recommendations: r.items.map((i) => create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) })),
         algorithm: ALGO_ENUM[r.algorithm],

@@ -533,7 +533,13 @@ export declare type UpdateMovieRequest = Message<"movierec.catalog.v1.UpdateMovi
   movie?: Movie | undefined;
 
   /**
-   * Paths relative to Movie; "genres" replaces the genre set by id.
+   * Paths relative to Movie (proto names): imdb_id, title, original_title, overview, tagline, release_date, runtime,
+   * budget, revenue, status, tmdb_rating, tmdb_vote_count, imdb_rating, poster_path, backdrop_path, adult, video,
+   * original_language, and "genres", which replaces the genre set with movie.genres (only each id is read).
+   * In protobuf JSON (Connect, gRPC-Web+JSON, grpcurl -d) the mask is ONE string of lowerCamelCase paths
+   * separated by commas: "updateMask": "tagline,releaseDate". In binary (gRPC from code) it is a FieldMask
+   * message whose paths are the proto names: {paths: ["tagline", "release_date"]}.
+   * An unknown path is INVALID_ARGUMENT listing the allowed paths in the caller's spelling.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

@@ -52,7 +52,12 @@ export declare type UpdatePreferencesRequest = Message<"movierec.notification.v1
   preferences?: NotificationPreferences | undefined;
 
   /**
-   * Paths relative to NotificationPreferences.
+   * Paths relative to NotificationPreferences (proto names): weekly_digest, recommendation_alerts, trending_alerts,
+   * new_release_alerts, push_recommendations, push_trending, push_new_releases, digest_day, digest_time, timezone.
+   * In protobuf JSON (Connect, gRPC-Web+JSON, grpcurl -d) the mask is ONE string of lowerCamelCase paths
+   * separated by commas: "updateMask": "digestDay,timezone". In binary (gRPC from code) it is a FieldMask
+   * message whose paths are the proto names: {paths: ["digest_day", "timezone"]}.
+   * An unknown path is INVALID_ARGUMENT listing the allowed paths in the caller's spelling.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -349,7 +354,11 @@ export declare type UpdateTemplateRequest = Message<"movierec.notification.v1.Up
   template?: Template | undefined;
 
   /**
-   * Paths relative to Template.
+   * Paths relative to Template (proto names): name, template_type, subject, html_content, text_content, is_active.
+   * In protobuf JSON (Connect, gRPC-Web+JSON, grpcurl -d) the mask is ONE string of lowerCamelCase paths
+   * separated by commas: "updateMask": "subject,htmlContent". In binary (gRPC from code) it is a FieldMask
+   * message whose paths are the proto names: {paths: ["subject", "html_content"]}.
+   * An unknown path is INVALID_ARGUMENT listing the allowed paths in the caller's spelling.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

@@ -298,7 +298,13 @@ export declare type UpdateProfileRequest = Message<"movierec.user.v1.UpdateProfi
   user?: User | undefined;
 
   /**
-   * Paths relative to User. Username, email and flags cannot be changed here.
+   * Paths relative to User (proto names): first_name, last_name, date_of_birth, phone_number, profile (all of it),
+   * profile.bio, profile.avatar_url, profile.preferred_language, profile.timezone, profile.country.
+   * Username, email and flags cannot be changed here.
+   * In protobuf JSON (Connect, gRPC-Web+JSON, grpcurl -d) the mask is ONE string of lowerCamelCase paths
+   * separated by commas: "updateMask": "firstName,profile.avatarUrl". In binary (gRPC from code) it is a FieldMask
+   * message whose paths are the proto names: {paths: ["first_name", "profile.avatar_url"]}.
+   * An unknown path is INVALID_ARGUMENT listing the allowed paths in the caller's spelling.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
