@@ -20,7 +20,7 @@ export interface AppDeps {
 
 /** Opens PostgreSQL, Redis and the queue producers. */
 export async function openAppDeps(config: Config, log: Logger): Promise<AppDeps> {
-  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax });
+  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax, replicaUrls: config.databaseReplicaUrls });
   const redis = createRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}:`, name: "movierec-api" });
   redis.on("error", () => {}); // outages show in health; ioredis reconnects by itself
   const queues = createQueues(config.redisUrl, config.redisPrefix);
