@@ -7,6 +7,8 @@ import { Migrator } from "@mikro-orm/migrations";
 import { MikroORM, type Options, PostgreSqlDriver, UnderscoreNamingStrategy } from "@mikro-orm/postgresql";
 import { migrationsList } from "../migrations/index.ts";
 import { allEntities } from "../modules/entities.ts";
+import type { DependencyLog } from "./dependency-log.ts";
+import { pgClientClass } from "./pg-client.ts";
 
 export interface OrmOpenOptions {
   /** Upper bound of the connection pool (default 10). */
@@ -15,6 +17,8 @@ export interface OrmOpenOptions {
   debug?: boolean;
   /** Streaming replicas for lag-tolerant reads (see read-replica.ts); each gets its own pool of `poolMax`. */
   replicaUrls?: readonly string[];
+  /** Where the pool reports PostgreSQL going away and coming back (one line per change). */
+  dependencies?: DependencyLog;
 }
 
 /**
@@ -44,9 +48,11 @@ export function ormOptions(databaseUrl: string, opts: OrmOpenOptions = {}): Opti
     pool: { min: 0, max: opts.poolMax ?? 10 },
     // Replicas serve only the reads that ask for them (platform/read-replica.ts): MikroORM's default would send every
     // find() outside a transaction to a replica, including a user's read right after their own write.
-    replicas: (opts.replicaUrls ?? []).map((url, k) => ({ name: `replica-${k + 1}`, clientUrl: url, driverOptions: urlSessionOptions(url) })),
+    // A replica down is no outage (reads fall back to the primary): its clients report nothing to the dependency log.
+    replicas: (opts.replicaUrls ?? []).map((url, k) => ({ name: `replica-${k + 1}`, clientUrl: url, driverOptions: { Client: pgClientClass(), ...urlSessionOptions(url) } })),
     preferReadReplicas: false,
-    driverOptions: urlSessionOptions(databaseUrl),
+    // Our pg client class: statements of a call are cancelled at its deadline; connection failures are reported.
+    driverOptions: { Client: pgClientClass(opts.dependencies), ...urlSessionOptions(databaseUrl) },
     debug: opts.debug ?? false,
     // Every request and job must fork its own EntityManager; touching `orm.em` directly is a bug we want to see.
     allowGlobalContext: false,

@@ -29,9 +29,11 @@ export interface RecommendationOptions {
   rescoreDebounceMs: number;
   /** Items in the EASE model (dense n² weights). */
   maxItems: number;
+  /** Seconds each training spends tuning the hybrid on a validation split of its data (0: serve the defaults). */
+  tuneSeconds: number;
 }
 
-export const DEFAULT_OPTIONS: RecommendationOptions = { topN: 100, rescoreDebounceMs: 2000, maxItems: 2500 };
+export const DEFAULT_OPTIONS: RecommendationOptions = { topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, tuneSeconds: 60 };
 
 export interface RecommendationDeps {
   orm: MikroORM;

@@ -71,7 +71,7 @@ export function createScoringProcessors(deps: {
       try {
         const { evaluate } = (job.data ?? {}) as TrainPayload;
         await job.updateProgress({ phase: "loading" });
-        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, evaluate: evaluate === true, onProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
+        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, evaluate: evaluate === true, tuneSeconds: deps.options.tuneSeconds, onProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
         await deps.redis.set(doneKey(job.id ?? ""), meta.version, "EX", 86_400);
         await deps.store.setTraining({ state: "idle" });
         await job.updateProgress({ phase: "published", version: meta.version });

@@ -10,6 +10,8 @@ import {
   InteractionSource as SourceEnum,
   InteractionType as TypeEnum,
   ModelStatusSchema,
+  ModelValidationSchema,
+  HybridParametersSchema,
   RecommendationSchema,
   SimilarMovieSchema,
   TrainingState,
@@ -25,6 +27,7 @@ import type { InteractionRow } from "./interactions.ts";
 import type { MovieSummaryRow } from "./movie-summaries.ts";
 import type { RecommendationService as Service } from "./recommendation-service.ts";
 import type { ServingHooks } from "./serving-hooks.ts";
+import type { Tuned } from "../../eval/tune.ts";
 
 const TYPES: Record<number, InteractionType> = {
   [TypeEnum.VIEW]: "view", [TypeEnum.LIKE]: "like", [TypeEnum.DISLIKE]: "dislike", [TypeEnum.FAVORITE]: "favorite",
@@ -139,6 +142,7 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
           userCount: s.meta?.userCount ?? 0, movieCount: s.meta?.movieCount ?? 0, interactionCount: BigInt(s.meta?.interactionCount ?? 0),
           evaluation: s.meta?.evaluation ?? {}, evaluatedAt: s.meta?.evaluatedAt ? timestampFromDate(new Date(s.meta.evaluatedAt)) : undefined,
           trainingState: STATES[s.training.state], trainingJobId: s.training.jobId, lastError: s.training.lastError,
+          ...(s.meta?.tuning ? { validation: validationOf(s.meta.tuning) } : {}),
         }),
       };
     },
@@ -147,4 +151,18 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
       return svc.startTraining(req.requestId || undefined, req.evaluate);
     },
   };
+}
+
+/** The tuning's figures and choice as GetModelStatus reports them. */
+function validationOf(t: Tuned) {
+  const v = t.validation;
+  return create(ModelValidationSchema, {
+    ndcgAt10: v.ndcg, recallAt10: v.recall, hitRateAt10: v.hitRate, coverageAt10: v.coverage,
+    parameters: create(HybridParametersSchema, {
+      recencyTau: t.params.tau, recencyFloor: t.params.floor, easeWeight: t.params.ease, knnWeight: t.params.knn,
+      contentWeight: t.params.content, trendingWeight: t.params.trending, easeLambda: t.lambda,
+    }),
+    users: v.users, heldOutInteractions: v.heldOut, trainInteractions: BigInt(v.trainInteractions),
+    candidates: v.candidates, truncated: v.truncated, seconds: v.seconds,
+  });
 }

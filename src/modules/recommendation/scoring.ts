@@ -18,6 +18,7 @@ import { clearRescoreRequests } from "./rescore-requests.ts";
 import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
 import type { FitProgress } from "./training/fit-model.ts";
+import { DEFAULT_TUNE_BUDGET } from "../../eval/tune.ts";
 
 export interface ScoringOptions {
   topN: number;
@@ -34,7 +35,7 @@ export const SCORE_BATCH = 200;
 export async function trainAndPublish(
   orm: MikroORM,
   store: ModelStore,
-  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: boolean; onProgress?: (p: FitProgress) => void },
+  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: boolean; tuneSeconds?: number; onProgress?: (p: FitProgress) => void },
   now = new Date(),
 ) {
   const em = orm.em.fork();
@@ -42,7 +43,9 @@ export async function trainAndPublish(
   const catalogue = await loadCatalogue(em);
   const data = await loadTrainingData(em, catalogue, now);
   const loadSeconds = (performance.now() - started) / 1000;
-  const fit = await fitInThread({ data, train: { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train }, evaluate: opts.evaluate ?? false }, opts.onProgress);
+  // Tuned at every training (eval/tune.ts) unless tuneSeconds is 0: the model serves the parameters its own data chose.
+  const tune = { ...DEFAULT_TUNE_BUDGET, seconds: opts.tuneSeconds ?? DEFAULT_TUNE_BUDGET.seconds };
+  const fit = await fitInThread({ data, train: { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train }, evaluate: opts.evaluate ?? false, tune }, opts.onProgress);
   const meta: ModelMeta = {
     version: `v${now.getTime()}`,
     trainedAt: now.toISOString(),
@@ -52,6 +55,8 @@ export async function trainAndPublish(
     trainSeconds: loadSeconds + fit.fitSeconds,
     evaluation: fit.evaluation,
     ...(fit.evaluatedAt ? { evaluatedAt: fit.evaluatedAt } : {}),
+    params: fit.model.params,
+    ...(fit.tuning ? { lambda: fit.tuning.lambda, tuning: fit.tuning } : {}),
   };
   await store.publish({ meta, movieIds: catalogue.movieIds, model: fit.model });
   return { meta, userIds: data.userIds, loadSeconds, data };
