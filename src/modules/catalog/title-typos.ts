@@ -58,12 +58,13 @@ export async function typoLookups(em: EntityManager, query: string): Promise<Tit
   if (words.length === 0) return [];
   // One statement: which words some title holds (a primary-key look-up each) and, for the others, their nearest
   // title words by trigram distance through the GiST index (migration 0015), so a correctly spelt query costs
-  // one look-up and a misspelt one no more round trips.
+  // one look-up and a misspelt one no more round trips. The floor compares similarity() as `%` did: distance is a
+  // real, and 1 - 0.2 as a real is just above 0.8, which dropped words at exactly 0.2 ("lboel" → lobel).
   const found = await em.execute<{ w: string; known: boolean; candidates: string[] | null }[]>(
     `select q.w, q.known,
             case when not q.known and length(q.w) >= 4 then
               array(select c.word from (select word, word <-> q.w as d from movie_title_words order by d limit ${CANDIDATES}) c
-                     where c.d <= ${1 - MIN_SIMILARITY} order by c.d, c.word)
+                     where similarity(c.word, q.w) >= ${MIN_SIMILARITY} order by c.d, c.word)
             end as candidates
        from (select w, exists (select 1 from movie_title_words k where k.word = w) as known
                from jsonb_array_elements_text(?::jsonb) as w) q`,
