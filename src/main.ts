@@ -2,6 +2,9 @@
  * Entry point and role switch: `node src/main.ts <serve|worker|migrate|migrate-down|partitions|import>`.
  * Every role reads the configuration once, and shuts down cleanly on SIGTERM/SIGINT.
  */
+// First: tracing must be set up before `pg` is loaded by the imports below (off, it loads nothing).
+import "./platform/tracing-start.ts";
+import { stopTracing } from "./platform/tracing.ts";
 import { ConfigError, loadConfig, type Config } from "./platform/config.ts";
 import { createLogger, type Logger } from "./platform/logger.ts";
 import { exitWithIpcParent } from "./platform/parent-watch.ts";
@@ -52,7 +55,7 @@ const ROLES: Record<string, Role> = {
     const deps = await openAppDeps(config, log);
     const built = buildProcessors(deps);
     // A dead worker's jobs are found by BullMQ's stalled-job check and run again by another worker.
-    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors, lockDurationMs: config.workerLockMs, stalledIntervalMs: config.workerLockMs });
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors, lockDurationMs: config.workerLockMs, stalledIntervalMs: config.workerLockMs, dependencies: deps.dependencies });
     // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
     // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
     const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });
@@ -144,7 +147,8 @@ async function main(): Promise<void> {
     signalled = signal;
     if (!started) return; // start-up finishes first, then sees `signalled`
     log.info({ signal }, "shutting down");
-    (stop ? stop() : Promise.resolve()).then(
+    // The last spans are flushed after everything else stopped (a no-op when tracing is off).
+    (stop ? stop() : Promise.resolve()).then(stopTracing).then(
       () => process.exit(0),
       (e: unknown) => {
         log.error({ err: e }, "shutdown failed");

@@ -1,15 +1,18 @@
 /**
- * `npm run bench:kernel [-- --sizes 1000,2500 --repeat 1]`: the EASE solve (src/modules/recommendation/algorithms/
- * ease-solve.ts: inverse of G + λI and the weight scaling) on a random SPD Gram matrix of each size, next to the same
- * computation in numpy (OpenBLAS) when `python3 -c 'import numpy'` works; prints seconds, GFLOP/s and the ratio.
- * n = 8,000 is allowed (`--sizes 8000`) but takes tens of minutes in pure JS on this machine.
+ * `npm run bench:kernel [-- --sizes 2500,8000 --repeat 1 --block 192]`: the EASE solve (src/modules/recommendation/
+ * algorithms/ease-solve.ts: the blocked WebAssembly SIMD inverse of G + λI and the weight scaling) on a random SPD
+ * Gram matrix of each size, next to the same computation in numpy (OpenBLAS, all cores) when
+ * `python3 -c 'import numpy'` works, the two taken in alternation so both see the same machine load; prints seconds,
+ * GFLOP/s (counted as n³, what the symmetric solve does; numpy's LU-based inv does 2n³), the ratio, the load average
+ * and this process's peak memory.
  */
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { solveEase } from "../modules/recommendation/algorithms/ease-solve.ts";
+import { DEFAULT_BLOCK } from "../modules/recommendation/algorithms/blocked-inverse.ts";
 
-const { values: args } = parseArgs({ options: { sizes: { type: "string", default: "1000,2500" }, repeat: { type: "string", default: "1" } } });
+const { values: args } = parseArgs({ options: { sizes: { type: "string", default: "2500,8000" }, repeat: { type: "string", default: "1" }, block: { type: "string" } } });
 const sizes = args.sizes.split(",").map(Number);
 const repeat = Number(args.repeat);
 const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
@@ -51,18 +54,27 @@ function numpySeconds(n: number): number | string {
   return Number(execFileSync("python3", ["-c", NUMPY, String(n)], { encoding: "utf8" }).trim());
 }
 
+const block = args.block === undefined ? undefined : Number(args.block);
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${load()}`);
+console.log(`pivot block ${block ?? DEFAULT_BLOCK}; numpy: np.linalg.inv then the same scaling`);
 for (const n of sizes) {
-  const times: number[] = [];
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  let missing = "";
   for (let r = 0; r < repeat; r++) {
     const g = randomGram(n);
     const t = performance.now();
-    solveEase(g, n, 500);
-    times.push((performance.now() - t) / 1000);
+    solveEase(g, n, 500, block === undefined ? {} : { block });
+    ours.push((performance.now() - t) / 1000);
+    const np = numpySeconds(n);
+    if (typeof np === "number") theirs.push(np);
+    else missing = np;
   }
-  const js = Math.min(...times);
-  const np = numpySeconds(n);
-  const gflops = (2 * n ** 3) / js / 1e9;
-  const vs = typeof np === "number" ? `numpy/OpenBLAS ${np.toFixed(2)} s, ratio ${(js / np).toFixed(1)}×` : np;
-  console.log(`n = ${n}: EASE solve ${js.toFixed(2)} s (${gflops.toFixed(2)} GFLOP/s); ${vs}; load average ${load()}`);
+  const js = Math.min(...ours);
+  const gflops = n ** 3 / js / 1e9;
+  const np = theirs.length > 0 ? Math.min(...theirs) : undefined;
+  const vs = np !== undefined ? `numpy/OpenBLAS ${np.toFixed(2)} s, ratio ${(js / np).toFixed(2)}×` : missing;
+  console.log(`n = ${n}: EASE solve ${js.toFixed(2)} s (${gflops.toFixed(1)} GFLOP/s); ${vs}; load average ${load()}; peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
 }

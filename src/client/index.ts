@@ -1,5 +1,5 @@
 /**
- * `movierec/client`: typed clients of the five services for Node programs (internal services, scripts, tests).
+ * `movierec/client`: typed clients of the six services for Node programs (internal services, scripts, tests).
  *
  *   const api = createMovierecClient({ baseUrl: "http://movierec:8080", serviceToken: process.env.MOVIEREC_TOKEN });
  *   const { movies } = await api.catalog.searchMovies({ query: "alien" });
@@ -20,6 +20,7 @@ import { AnalyticsService } from "../../gen/movierec/analytics/v1/analytics_serv
 import { CatalogService } from "../../gen/movierec/catalog/v1/catalog_service_pb.js";
 import { NotificationService } from "../../gen/movierec/notification/v1/notification_service_pb.js";
 import { RecommendationService } from "../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
+import { ExperimentService } from "../../gen/movierec/recommendation/v1/experiment_service_pb.js";
 import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
 
 export type MovierecProtocol = "grpc" | "connect" | "grpc-web";
@@ -52,6 +53,7 @@ export interface MovierecClient {
   readonly user: Client<typeof UserService>;
   readonly catalog: Client<typeof CatalogService>;
   readonly recommendation: Client<typeof RecommendationService>;
+  readonly experiment: Client<typeof ExperimentService>;
   readonly notification: Client<typeof NotificationService>;
   readonly analytics: Client<typeof AnalyticsService>;
   readonly transport: Transport;
@@ -87,7 +89,7 @@ function retryInterceptor(retries: number, backoffMs: number): Interceptor {
   };
 }
 
-/** Typed clients of the five services over one transport. */
+/** Typed clients of the six services over one transport. */
 export function createMovierecClient(opts: MovierecClientOptions): MovierecClient {
   if (opts.token && opts.serviceToken) throw new Error("pass token or serviceToken, not both");
   const bearer = opts.token ?? opts.serviceToken;
@@ -111,6 +113,7 @@ export function createMovierecClient(opts: MovierecClientOptions): MovierecClien
     user: createClient(UserService, transport),
     catalog: createClient(CatalogService, transport),
     recommendation: createClient(RecommendationService, transport),
+    experiment: createClient(ExperimentService, transport),
     notification: createClient(NotificationService, transport),
     analytics: createClient(AnalyticsService, transport),
     transport,

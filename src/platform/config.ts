@@ -80,6 +80,10 @@ export interface RecommendationConfig {
   readonly trainLockMs: number;
   /** A worker starting with no model trains at once when at least this many interactions exist; 0 = never (REC_BOOTSTRAP_MIN_INTERACTIONS). */
   readonly bootstrapMinInteractions: number;
+  /** Seconds each training may spend tuning the hybrid on a temporal validation split of its data; 0 = serve the defaults (REC_TUNE_SECONDS). */
+  readonly tuneSeconds: number;
+  /** Scorable users per range of a full scoring run, the unit a worker process takes from the queue (REC_SCORE_SHARD_USERS). */
+  readonly scoreShardUsers: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -252,6 +256,8 @@ export function loadConfig(env: Env = process.env): Config {
       rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
       trainLockMs: int("REC_TRAIN_LOCK_MS", 60_000, 500, 3_600_000),
       bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
+      tuneSeconds: int("REC_TUNE_SECONDS", 60, 0, 3600),
+      scoreShardUsers: int("REC_SCORE_SHARD_USERS", 5000, 1, 10_000_000),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
     workerLockMs: int("WORKER_LOCK_MS", 30_000, 500, 3_600_000),

@@ -7,12 +7,16 @@ import { Migrator } from "@mikro-orm/migrations";
 import { MikroORM, type Options, PostgreSqlDriver, UnderscoreNamingStrategy } from "@mikro-orm/postgresql";
 import { migrationsList } from "../migrations/index.ts";
 import { allEntities } from "../modules/entities.ts";
+import type { DependencyLog } from "./dependency-log.ts";
+import { pgClientClass } from "./pg-client.ts";
 
 export interface OrmOpenOptions {
   /** Upper bound of the connection pool (default 10). */
   poolMax?: number;
   /** Log every query (development only). */
   debug?: boolean;
+  /** Where the pool reports PostgreSQL going away and coming back (one line per change). */
+  dependencies?: DependencyLog;
 }
 
 /**
@@ -40,6 +44,8 @@ export function ormOptions(databaseUrl: string, opts: OrmOpenOptions = {}): Opti
     namingStrategy: PostgresNamingStrategy,
     extensions: [Migrator],
     pool: { min: 0, max: opts.poolMax ?? 10 },
+    // Our pg client class: statements of a call are cancelled at its deadline; connection failures are reported.
+    driverOptions: { Client: pgClientClass(opts.dependencies) },
     debug: opts.debug ?? false,
     // Every request and job must fork its own EntityManager; touching `orm.em` directly is a bug we want to see.
     allowGlobalContext: false,

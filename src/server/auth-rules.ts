@@ -1,5 +1,5 @@
 /**
- * Who may call what: one rule for every method of the five API services (a test fails when one is missing, and the
+ * Who may call what: one rule for every method of the API services (a test fails when one is missing, and the
  * auth interceptor refuses a method without a rule). Health and reflection are not API services and are public.
  *
  * - public: anyone, signed in or not (a valid token still identifies the caller; an invalid one is ignored);
@@ -74,6 +74,14 @@ export const AUTH_RULES: Readonly<Record<string, Readonly<Record<string, AuthRul
     RefreshRecommendations: USER,
     GetModelStatus: staff("recommendation.admin"),
     StartTraining: staff("recommendation.admin"),
+  },
+  "movierec.recommendation.v1.ExperimentService": {
+    CreateExperiment: STAFF,
+    GetExperiment: STAFF,
+    ListExperiments: STAFF,
+    StartExperiment: STAFF,
+    StopExperiment: STAFF,
+    GetExperimentReport: STAFF,
   },
   "movierec.notification.v1.NotificationService": {
     GetPreferences: USER,

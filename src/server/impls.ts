@@ -14,10 +14,12 @@ import type { ApiImpls } from "./services.ts";
  * wired in. A service left `{}` answers UNIMPLEMENTED until its module lands.
  */
 export function buildImpls(deps: AppDeps): ApiImpls {
+  const evaluation = createEvaluationModule(deps);
   return {
     user: createUserModule(deps).rpc,
     catalog: { ...createCatalogRpc(deps), ...createCatalogImportRpc(deps) },
-    recommendation: createRecommendationModule({ ...deps, servingHooks: createEvaluationModule(deps).servingHooks }).rpc,
+    recommendation: createRecommendationModule({ ...deps, servingHooks: evaluation.servingHooks }).rpc,
+    experiment: evaluation.experimentRpc,
     notification: createNotificationModule(deps).rpc,
     analytics: { ...createAnalyticsModule(deps).rpc, ...createAuditRpc(deps) },
   };

@@ -49,6 +49,7 @@ export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger })
       }
       return;
     }
+    const started = performance.now();
     const sent = req.headers["x-request-id"];
     const requestId = typeof sent === "string" && REQUEST_ID.test(sent) ? sent : randomUUID();
     res.setHeader("x-request-id", requestId);
@@ -57,7 +58,7 @@ export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger })
     const log = options.log.child({ rpc: `${handler.service.typeName}/${handler.method.name}`, requestId });
     const uReq = universalRequestFromNodeRequest(req as never, res as never, undefined, contextValues);
     handler(uReq)
-      .then((uRes) => correctParseFailure(uRes, log, jsonMaskFormMessage(handler.method.input)))
+      .then((uRes) => correctParseFailure(uRes, log, started, jsonMaskFormMessage(handler.method.input)))
       .then((uRes) => universalResponseToNodeResponse(uRes, res as never))
       .catch((reason: unknown) => {
         if ((reason as { code?: unknown })?.code === Code.Aborted) return;
@@ -66,8 +67,10 @@ export function rpcAdapter(options: ConnectNodeAdapterOptions & { log: Logger })
   };
 }
 
-const malformed = (log: Logger, detail: string) => {
-  log.info({ code: "InvalidArgument", protocol: "binary", detail }, "rpc rejected: malformed request message");
+// The access-log line of a call the interceptors never saw: same fields (code, duration, request id via `log`).
+const malformed = (log: Logger, detail: string, started: number) => {
+  const durationMs = Math.round((performance.now() - started) * 100) / 100;
+  log.info({ code: "InvalidArgument", durationMs, protocol: "binary", detail }, "rpc rejected: malformed request message");
   return `malformed request message: ${detail}`;
 };
 
@@ -75,7 +78,7 @@ const malformed = (log: Logger, detail: string) => {
  * Rewrites connect-es's INTERNAL "parse binary: …" into INVALID_ARGUMENT, and a refused JSON field mask into
  * `maskHelp` (when the method has a mask); any other response passes unchanged.
  */
-async function correctParseFailure(uRes: UniversalServerResponse, log: Logger, maskHelp: string | undefined): Promise<UniversalServerResponse> {
+async function correctParseFailure(uRes: UniversalServerResponse, log: Logger, started: number, maskHelp: string | undefined): Promise<UniversalServerResponse> {
   const body = uRes.body;
   if (!body || !(Symbol.asyncIterator in body)) return uRes;
   // Connect unary errors: a small JSON body with a 500 status.
@@ -90,7 +93,7 @@ async function correctParseFailure(uRes: UniversalServerResponse, log: Logger, m
       err = undefined;
     }
     let message: string;
-    if (err?.code === "internal" && PARSE_FAILURE.test(err.message ?? "")) message = malformed(log, err.message!.replace(PARSE_FAILURE, ""));
+    if (err?.code === "internal" && PARSE_FAILURE.test(err.message ?? "")) message = malformed(log, err.message!.replace(PARSE_FAILURE, ""), started);
     else if (err?.code === "invalid_argument" && maskHelp && MASK_JSON_FAILURE.test(err.message ?? "")) message = maskHelp;
     else return { ...uRes, body: (async function* () { yield bytes; })() };
     const fixed = Buffer.from(JSON.stringify({ code: "invalid_argument", message }));
@@ -109,7 +112,7 @@ async function correctParseFailure(uRes: UniversalServerResponse, log: Logger, m
       let message = decodeURIComponent(sent);
       if (trailer.get("grpc-status") === String(Code.Internal) && PARSE_FAILURE.test(message)) {
         trailer.set("grpc-status", String(Code.InvalidArgument));
-        message = malformed(log, message.replace(PARSE_FAILURE, ""));
+        message = malformed(log, message.replace(PARSE_FAILURE, ""), started);
       }
       trailer.set("grpc-message", grpcMessageEncode(message));
     })(),

@@ -18,10 +18,13 @@ import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
 import { auditContextInterceptor } from "./interceptors/audit-context.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
+import { deadlineInterceptor } from "./interceptors/deadline.ts";
 import { drainingInterceptor } from "./interceptors/draining.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
 import { validationInterceptor } from "./interceptors/validation.ts";
+import { tracingInterceptor } from "./interceptors/tracing.ts";
+import { activeTracing } from "../platform/tracing.ts";
 import { fieldMaskInterceptor } from "./interceptors/field-masks.ts";
 import { rpcAdapter } from "./rpc-adapter.ts";
 import { DualProtocolListener } from "./listener.ts";
@@ -69,7 +72,8 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
   const adapter = rpcAdapter({
     log: opts.log,
     routes,
-    interceptors: [...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), fieldMaskInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    // Tracing outermost (when on) so its span covers the whole call, metrics and logs included.
+    interceptors: [...tracingInterceptors(), ...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), deadlineInterceptor(), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), fieldMaskInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
     contextValues: (req) =>
@@ -92,6 +96,12 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
     if (routeNotificationHttp(opts.impls?.notification, req as IncomingMessage, res as ServerResponse)) return;
     adapter(req as IncomingMessage, res as ServerResponse);
   };
+}
+
+/** The tracing interceptor when tracing is on (platform/tracing.ts), else nothing: off costs no call. */
+function tracingInterceptors() {
+  const otel = activeTracing();
+  return otel ? [tracingInterceptor(otel)] : [];
 }
 
 /** Plain HTTP endpoints next to the RPCs: liveness/readiness for load balancers, Prometheus metrics, the console, and 404. */

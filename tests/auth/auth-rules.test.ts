@@ -1,5 +1,5 @@
 /**
- * Every RPC of the five services, against every kind of caller: anonymous, a user, another user, staff, a service
+ * Every RPC of the six services, against every kind of caller: anonymous, a user, another user, staff, a service
  * token with one scope, and a forged token. A method without a rule fails here, and each caller gets exactly what the
  * rule says: UNAUTHENTICATED / PERMISSION_DENIED when refused, anything else (OK, INVALID_ARGUMENT for the empty
  * request, UNIMPLEMENTED for a module not built yet) when let through.

@@ -1,5 +1,5 @@
 /**
- * Fuzz test (issue 11): every RPC of the five services — listed from the generated service descriptors, so a new
+ * Fuzz test (issue 11): every RPC of the six services — listed from the generated service descriptors, so a new
  * RPC is fuzzed without touching this file — gets seeded random messages (boundary numbers, NUL and lone
  * surrogates, oversized text, ids beyond bigint, forged page tokens, unknown enums, hostile Structs) and malformed
  * protobuf bytes, over gRPC and Connect (JSON and binary), as an anonymous, a signed-in and a staff caller.

@@ -15,6 +15,7 @@ const API = [
   "movierec.user.v1.UserService",
   "movierec.catalog.v1.CatalogService",
   "movierec.recommendation.v1.RecommendationService",
+  "movierec.recommendation.v1.ExperimentService",
   "movierec.notification.v1.NotificationService",
   "movierec.analytics.v1.AnalyticsService",
 ];
@@ -31,7 +32,7 @@ afterAll(async () => {
 describe.each(["v1", "v1alpha"])("server reflection %s, read by an independent client", (version) => {
   const client = () => new GrpcReflection(ts.grpcAddress, grpc.credentials.createInsecure(), {}, version);
 
-  it("lists the five services plus health and reflection", async () => {
+  it("lists the six services plus health and reflection", async () => {
     const services = await client().listServices();
     expect([...services].sort()).toEqual([...API, ...INFRA].sort());
   });
@@ -88,7 +89,7 @@ describe("reflection serves the proto comments (what `grpcurl describe` prints)"
     expect(commentAt(file, [4, msg, 2, f])).toBe("0 means the default (20).");
   });
 
-  it("documents every service and every method of the five services", async () => {
+  it("documents every service and every method of the six services", async () => {
     for (const service of API) {
       const file = await fileOf(service);
       const s = file.service.findIndex((x) => `${file.package}.${x.name}` === service);

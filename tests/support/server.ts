@@ -3,7 +3,7 @@ import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { loadConfig } from "../../src/platform/config.ts";
-import { createLogger } from "../../src/platform/logger.ts";
+import { createLogger, type Logger } from "../../src/platform/logger.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps, type AppDeps } from "../../src/server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "../../src/server/impls.ts";
@@ -40,10 +40,11 @@ export function testConfig(env: Record<string, string> = {}) {
  * `env` overrides configuration variables, as an operator would.
  */
 export async function startTestServer(
-  opts: { impls?: ApiImpls; probes?: Record<string, Probe>; healthIntervalMs?: number; env?: Record<string, string> } = {},
+  opts: { impls?: ApiImpls; probes?: Record<string, Probe>; healthIntervalMs?: number; env?: Record<string, string>; log?: Logger } = {},
 ): Promise<TestServer> {
   const config = testConfig({ HEALTH_INTERVAL_MS: String(opts.healthIntervalMs ?? 1000), SHUTDOWN_GRACE_MS: "2000", ...opts.env });
-  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  // A test that reads what the server logs passes its own logger (see tests/server/log-capture.ts).
+  const log = opts.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const deps = await openAppDeps(config, log);
   const server = await startServer({
     config,

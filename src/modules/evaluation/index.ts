@@ -7,16 +7,24 @@ import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { currentAuditContext } from "../audit/index.ts";
 import type { ServingHooks } from "../recommendation/index.ts";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { ExperimentService } from "../../../gen/movierec/recommendation/v1/experiment_service_pb.js";
+import { createAssigner } from "./assignment.ts";
+import { createExperimentRpc } from "./experiment.rpc.ts";
 import { createImpressionRecorder, type ImpressionRecorder } from "./impression-recorder.ts";
 import { attributeClick, attributeConversion, conversionOf, movieOfRecommendation } from "./outcomes.ts";
 
 export { evaluationEntities } from "./entities/index.ts";
 export { createImpressionRecorder, requestKey, type ImpressionRecorder, type ServedList } from "./impression-recorder.ts";
 export { attributeClick, attributeConversion, conversionOf } from "./outcomes.ts";
+export { bucketOf, sharesToBasisPoints, variantFor } from "./bucketing.ts";
+export { plannedSamplePerArm, twoProportionTest, wilson } from "./experiment-stats.ts";
 
 export interface EvaluationModule {
   recorder: ImpressionRecorder;
   servingHooks: ServingHooks;
+  /** ExperimentService (staff). */
+  experimentRpc: ServiceImpl<typeof ExperimentService>;
 }
 
 export function createEvaluationModule(deps: { config: Pick<Config, "analytics">; log: Logger; orm: MikroORM }): EvaluationModule {
@@ -26,7 +34,9 @@ export function createEvaluationModule(deps: { config: Pick<Config, "analytics">
   // An outcome may arrive before its impression's batch was written: write what waits first (the outcome path, not
   // the serving path, pays for it, and only when something waits).
   const settle = async () => (recorder.pending > 0 ? recorder.flush() : undefined);
+  const assigner = createAssigner({ pool });
   const servingHooks: ServingHooks = {
+    assign: (userId, surface) => assigner.assign(userId, surface),
     served(list) {
       // The request id of the call (x-request-id, or the one the server generated) keys the impressions.
       const requestId = currentAuditContext()?.requestId ?? "";
@@ -45,5 +55,5 @@ export function createEvaluationModule(deps: { config: Pick<Config, "analytics">
       await attributeConversion(await pool(), userId, movieId, conversion, a.attributionWindowHours);
     },
   };
-  return { recorder, servingHooks };
+  return { recorder, servingHooks, experimentRpc: createExperimentRpc({ orm: deps.orm, changed: () => assigner.invalidate() }) };
 }

@@ -14,7 +14,9 @@ import { trainIfNoModel } from "./bootstrap-training.ts";
 
 export { recommendationEntities } from "./entities/index.ts";
 export type { RecommendationOptions } from "./recommendation-service.ts";
-export type { ServedListInfo, ServingHooks } from "./serving-hooks.ts";
+export type { Assignment, ServedListInfo, ServingHooks } from "./serving-hooks.ts";
+export type { HybridParams } from "./algorithms/hybrid.ts";
+export { ALGORITHMS, type AlgorithmName } from "./algorithms/recommender.ts";
 export { RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
 
 /**
@@ -35,7 +37,7 @@ export function createRecommendationModule(
   options: Partial<RecommendationOptions> = {},
 ) {
   const rc = deps.config?.recommendation;
-  const fromConfig: Partial<RecommendationOptions> = rc ? { topN: rc.topN, rescoreDebounceMs: rc.rescoreDebounceMs, maxItems: rc.maxItems } : {};
+  const fromConfig: Partial<RecommendationOptions> = rc ? { topN: rc.topN, rescoreDebounceMs: rc.rescoreDebounceMs, maxItems: rc.maxItems, tuneSeconds: rc.tuneSeconds } : {};
   const opts = { ...DEFAULT_OPTIONS, ...fromConfig, ...options };
   const trainCron = rc?.trainCron ?? "";
   const store = new ModelStore(deps.redis);
@@ -47,7 +49,7 @@ export function createRecommendationModule(
     store,
     options: opts,
     rpc: createRecommendationRpc(service, deps.servingHooks),
-    processors: createScoringProcessors({ ...base, rescoreSweepMs, ...(rc ? { guard: { lockTtlMs: rc.trainLockMs } } : {}) }),
+    processors: createScoringProcessors({ ...base, rescoreSweepMs, ...(rc ? { guard: { lockTtlMs: rc.trainLockMs }, shardUsers: rc.scoreShardUsers } : {}) }),
     /**
      * Registers the scheduled training (REC_TRAIN_CRON, with evaluation) and the rescoring outbox's sweep
      * (REC_RESCORE_SWEEP_MS) under fixed scheduler ids; call in the worker role.

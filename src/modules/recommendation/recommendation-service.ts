@@ -15,6 +15,8 @@ import { movieSummaries } from "./movie-summaries.ts";
 import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
 import { requestRescore } from "./rescore-requests.ts";
 import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
+import type { HybridParams } from "./algorithms/hybrid.ts";
+import { getVariantRecommendations } from "./variant-serving.ts";
 import { scoreOnReadIfStale } from "./online-scoring.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { startTrainingAudited } from "./training-audit.ts";
@@ -26,9 +28,11 @@ export interface RecommendationOptions {
   rescoreDebounceMs: number;
   /** Items in the EASE model (dense n² weights). */
   maxItems: number;
+  /** Seconds each training spends tuning the hybrid on a validation split of its data (0: serve the defaults). */
+  tuneSeconds: number;
 }
 
-export const DEFAULT_OPTIONS: RecommendationOptions = { topN: 100, rescoreDebounceMs: 2000, maxItems: 2500 };
+export const DEFAULT_OPTIONS: RecommendationOptions = { topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, tuneSeconds: 60 };
 
 export interface RecommendationDeps {
   orm: MikroORM;
@@ -68,7 +72,11 @@ export function createRecommendationService(deps: RecommendationDeps) {
       const page = await listInteractions(em(), userId, opts);
       return { ...page, movies: await movieSummaries(em(), [...new Set(page.rows.map((r) => r.movieId))]) };
     },
-    async getRecommendations(userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) {
+    /** `hybrid`: an experiment variant's own blend, scored on read (variant-serving.ts). */
+    async getRecommendations(userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined; hybrid?: Partial<HybridParams> | undefined }) {
+      if (opts.hybrid && opts.algorithm === "hybrid" && Object.keys(opts.hybrid).length > 0) {
+        return getVariantRecommendations(em(), deps.redis, deps.store, userId, opts.hybrid, opts);
+      }
       // New and light users get their first personalised list on this read, not after the queue (online-scoring.ts).
       await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) =>
         deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list"),

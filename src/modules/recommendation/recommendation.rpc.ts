@@ -10,6 +10,8 @@ import {
   InteractionSource as SourceEnum,
   InteractionType as TypeEnum,
   ModelStatusSchema,
+  ModelValidationSchema,
+  HybridParametersSchema,
   RecommendationSchema,
   SimilarMovieSchema,
   TrainingState,
@@ -25,6 +27,7 @@ import type { InteractionRow } from "./interactions.ts";
 import type { MovieSummaryRow } from "./movie-summaries.ts";
 import type { RecommendationService as Service } from "./recommendation-service.ts";
 import type { ServingHooks } from "./serving-hooks.ts";
+import type { Tuned } from "../../eval/tune.ts";
 
 const TYPES: Record<number, InteractionType> = {
   [TypeEnum.VIEW]: "view", [TypeEnum.LIKE]: "like", [TypeEnum.DISLIKE]: "dislike", [TypeEnum.FAVORITE]: "favorite",
@@ -103,9 +106,14 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
     async getRecommendations(req, ctx) {
       const caller = requireUser(ctx.values.get(callerKey));
       const userId = await subjectOf(svc, caller, req.userId, "recommendations");
-      const r = await svc.getRecommendations(userId, { algorithm: ALGOS[req.algorithm], limit: req.limit || 20, genreId: req.genreId || undefined });
+      // No algorithm asked for: the user's experiment variant, or the surface's default (a failed lookup serves the hybrid).
+      const assigned = req.algorithm === Algorithm.UNSPECIFIED ? await hooks.assign?.(userId, "recommendations").catch(() => undefined) : undefined;
+      const algorithm = assigned?.algorithm ?? ALGOS[req.algorithm];
+      const r = await svc.getRecommendations(userId, { algorithm, hybrid: assigned?.hybrid, limit: req.limit || 20, genreId: req.genreId || undefined });
       // A staff member looking at another user's list is not that user being shown it: no impression.
-      if (userId === caller.userId) hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id) });
+      if (userId === caller.userId) {
+        hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id), experimentId: assigned?.experimentId, variant: assigned?.variant });
+      }
       return {
         recommendations: r.items.map((i) => create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) })),
         algorithm: ALGO_ENUM[r.algorithm],
@@ -149,6 +157,7 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
           userCount: s.meta?.userCount ?? 0, movieCount: s.meta?.movieCount ?? 0, interactionCount: BigInt(s.meta?.interactionCount ?? 0),
           evaluation: s.meta?.evaluation ?? {}, evaluatedAt: s.meta?.evaluatedAt ? timestampFromDate(new Date(s.meta.evaluatedAt)) : undefined,
           trainingState: STATES[s.training.state], trainingJobId: s.training.jobId, lastError: s.training.lastError,
+          ...(s.meta?.tuning ? { validation: validationOf(s.meta.tuning) } : {}),
         }),
       };
     },
@@ -157,4 +166,18 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
       return svc.startTraining(req.requestId || undefined, req.evaluate);
     },
   };
+}
+
+/** The tuning's figures and choice as GetModelStatus reports them. */
+function validationOf(t: Tuned) {
+  const v = t.validation;
+  return create(ModelValidationSchema, {
+    ndcgAt10: v.ndcg, recallAt10: v.recall, hitRateAt10: v.hitRate, coverageAt10: v.coverage,
+    parameters: create(HybridParametersSchema, {
+      recencyTau: t.params.tau, recencyFloor: t.params.floor, easeWeight: t.params.ease, knnWeight: t.params.knn,
+      contentWeight: t.params.content, trendingWeight: t.params.trending, easeLambda: t.lambda,
+    }),
+    users: v.users, heldOutInteractions: v.heldOut, trainInteractions: BigInt(v.trainInteractions),
+    candidates: v.candidates, truncated: v.truncated, seconds: v.seconds,
+  });
 }

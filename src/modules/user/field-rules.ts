@@ -10,13 +10,14 @@ export const USERNAME = /^[A-Za-z0-9_.@+-]{3,150}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const E164 = /^\+[1-9][0-9]{3,14}$/;
 
-/** Passwords: 10 to 128 characters, and neither the username nor the email (nor containing the username). */
+/** Passwords: 10 to 128 characters, neither containing the email nor the username (of 4+ characters), nor equal to it. */
 export function checkPassword(password: string, who: { username: string; email: string }, field = "password"): void {
   if (password.length < 10) throw new InvalidInputError("must be at least 10 characters", field);
   if (password.length > 128) throw new InvalidInputError("must be at most 128 characters", field);
   const p = password.toLowerCase();
   const u = who.username.toLowerCase();
-  if (p === who.email.toLowerCase() || p === u || (u.length >= 4 && p.includes(u))) {
+  const email = who.email.toLowerCase();
+  if ((email !== "" && p.includes(email)) || p === u || (u.length >= 4 && p.includes(u))) {
     throw new InvalidInputError("must not be or contain the username or email", field);
   }
   if (new Set(password).size < 4) throw new InvalidInputError("is too simple (use at least 4 different characters)", field);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../../platform/logger.ts";
 import { requestIdKey, requestLoggerKey } from "../context.ts";
 import { observeCallEnd } from "./call-end.ts";
@@ -27,14 +27,10 @@ export function accessLogInterceptor(log: Logger): Interceptor {
       if (code === Code.Internal || code === Code.Unknown || code === Code.DataLoss) reqLog.error(line, "rpc failed");
       else reqLog.info(line, "rpc");
     };
-    try {
-      const res = await observeCallEnd(next(req), done);
-      res.header.set("x-request-id", requestId);
-      return res;
-    } catch (e) {
-      const err = ConnectError.from(e);
-      err.metadata.set("x-request-id", requestId);
-      throw err;
-    }
+    // The response header itself is set by rpc-adapter.ts before the body is read, for every outcome. Copying it into
+    // an error's metadata as well made gRPC trailers-only answers carry it twice ("id, id").
+    const res = await observeCallEnd(next(req), done);
+    res.header.set("x-request-id", requestId);
+    return res;
   };
 }

@@ -14,6 +14,8 @@ export interface VariantSpec {
   name: string;
   algorithm: string;
   shareBp: number;
+  /** Hybrid blend weights of the variant's own (keys of HybridParams); absent: the trained blend. */
+  hybrid?: Record<string, number>;
 }
 
 export const ExperimentSchema = defineEntity({

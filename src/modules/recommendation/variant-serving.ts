@@ -1,0 +1,80 @@
+/**
+ * Serving a hybrid with parameters of its own (an experiment variant): the workers precompute one hybrid per user,
+ * with the trained model's blend, so a variant that blends differently is scored on read — the same fold-in the
+ * workers run (`scoreUser` over the published model and the user's history), with the variant's weights.
+ *
+ * The list is cached in the user's hybrid list hash under a field naming the parameters, so the writes that drop
+ * the user's cached lists (interactions, feedback, rescoring) drop it too. Items carry the id of the user's stored
+ * hybrid row for the same movie when there is one, so RecordRecommendationClick works for them as for any list.
+ * Without a published model the stored hybrid list is served (and says so through its algorithm).
+ */
+import { createHash } from "node:crypto";
+import type { EntityManager } from "@mikro-orm/postgresql";
+import type { Redis } from "ioredis";
+import type { HybridParams } from "./algorithms/hybrid.ts";
+import { scoreUser } from "./algorithms/recommender.ts";
+import { topK } from "./algorithms/top-k.ts";
+import { itemIndexOf } from "./model-artefact.ts";
+import type { ModelStore } from "./model-store.ts";
+import { movieSummaries } from "./movie-summaries.ts";
+import { pgArray } from "./pg-array.ts";
+import { readReasons } from "./reasons.ts";
+import { getRecommendations, type ServedItem } from "./serving.ts";
+import { listKey } from "./serving-cache.ts";
+import { loadUserHistory } from "./training-data.ts";
+
+const LIST_TTL_SECONDS = 3600;
+
+/** A stable short name of a parameter set (the cache field). */
+export function paramsKey(params: Partial<HybridParams>): string {
+  const sorted = Object.keys(params).sort().map((k) => [k, params[k as keyof HybridParams]]);
+  return createHash("sha256").update(JSON.stringify(sorted)).digest("base64url").slice(0, 12);
+}
+
+/** The user's hybrid with `params` over the trained blend, best first. */
+export async function getVariantRecommendations(
+  em: EntityManager,
+  redis: Redis,
+  store: ModelStore,
+  userId: string,
+  params: Partial<HybridParams>,
+  opts: { limit: number; genreId?: string | undefined },
+): Promise<{ items: ServedItem[]; algorithm: ServedItem["algorithm"] }> {
+  const key = listKey(userId, "hybrid");
+  const field = `${opts.genreId ?? "all"}#${paramsKey(params)}`;
+  const cached = await redis.hget(key, field).catch(() => null);
+  if (cached) {
+    const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
+    return { items: items.slice(0, opts.limit), algorithm: "hybrid" };
+  }
+  const stored = await store.current().catch(() => null);
+  if (!stored) return getRecommendations(em, redis, userId, { algorithm: "hybrid", limit: opts.limit, genreId: opts.genreId });
+  const index = itemIndexOf(stored);
+  const { history, seen } = await loadUserHistory(em, userId, index);
+  const exclude = new Uint8Array(stored.model.items);
+  for (const m of seen) {
+    const i = index.get(m);
+    if (i !== undefined) exclude[i] = 1;
+  }
+  const scores = scoreUser(stored.model, history, "hybrid", exclude, { ...stored.model.params, ...params });
+  const best = topK(scores, 100, { exclude, floor: 0 });
+  const movieIds = Array.from(best.indices, (j) => stored.movieIds[j]);
+  const movies = await movieSummaries(em, movieIds);
+  const rows = await em.execute<{ id: string; movie_id: string }[]>(
+    "select id::text as id, movie_id::text as movie_id from user_recommendations where user_id = ?::bigint and algorithm = 'hybrid' and movie_id = any(?::bigint[])",
+    [userId, pgArray(movieIds)],
+  );
+  const rowOf = new Map(rows.map((r) => [r.movie_id, r.id]));
+  const reasonOf = await readReasons(redis, userId, "hybrid");
+  const top = best.scores[0] || 1;
+  const now = new Date();
+  const items: ServedItem[] = [];
+  movieIds.forEach((m, k) => {
+    const movie = movies.get(m);
+    if (!movie || (opts.genreId && !movie.genres.some((g) => g.id === opts.genreId))) return;
+    const score = Math.min(1, Math.max(0, best.scores[k] / top));
+    items.push({ id: rowOf.get(m) ?? "", movie, score, algorithm: "hybrid", reason: reasonOf(m) ?? "Picked for your taste", generatedAt: now });
+  });
+  await redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().catch(() => undefined);
+  return { items: items.slice(0, opts.limit), algorithm: "hybrid" };
+}
