@@ -60,6 +60,10 @@ export function createRecommendationService(deps: RecommendationDeps) {
     await enqueueRescore(deps.scoringQueue, userId, deps.options.rescoreDebounceMs).catch((err: unknown) => deps.log.warn({ err: String(err), userId }, "rescore not enqueued"));
   };
   return {
+    /** True when an account with this id exists (staff look-ups name users by id). */
+    async userExists(userId: string): Promise<boolean> {
+      return (await em().execute("select 1 from users where id = ?::bigint", [userId])).length > 0;
+    },
     async recordInteraction(input: RecordInput, recommendationId?: string) {
       const r = await recordInteraction(em(), input);
       if (recommendationId) await this.recordClick(input.userId, recommendationId).catch(() => undefined);
