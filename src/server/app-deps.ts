@@ -24,7 +24,7 @@ export interface AppDeps {
 /** Opens PostgreSQL, Redis and the queue producers. */
 export async function openAppDeps(config: Config, log: Logger): Promise<AppDeps> {
   const dependencies = new DependencyLog(log);
-  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax, dependencies });
+  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax, replicaUrls: config.databaseReplicaUrls, dependencies });
   const redis = createRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}:`, name: "movierec-api" });
   // ioredis emits an error per reconnection attempt and reconnects by itself: one line when it goes, one when back.
   redis.on("error", (err) => dependencies.down("redis", err));
