@@ -16,6 +16,11 @@ export interface AppDeps {
   /** Cache and rate-limit client; keys are prefixed with `config.redisPrefix`. */
   readonly redis: Redis;
   readonly queues: Queues;
+  /**
+   * Registers work to finish before the connections close (buffers to flush: impressions); runs in closeAppDeps,
+   * after the server has drained its calls, newest registration first.
+   */
+  readonly onClose: (fn: () => Promise<void>) => void;
 }
 
 /** Opens PostgreSQL, Redis and the queue producers. */
@@ -24,10 +29,19 @@ export async function openAppDeps(config: Config, log: Logger): Promise<AppDeps>
   const redis = createRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}:`, name: "movierec-api" });
   redis.on("error", () => {}); // outages show in health; ioredis reconnects by itself
   const queues = createQueues(config.redisUrl, config.redisPrefix);
-  return { config, log, orm, redis, queues };
+  const closers: (() => Promise<void>)[] = [];
+  const deps: AppDeps = { config, log, orm, redis, queues, onClose: (fn) => void closers.unshift(fn) };
+  closersOf.set(deps, closers);
+  return deps;
 }
 
+/** What each AppDeps registered through onClose. */
+const closersOf = new WeakMap<AppDeps, (() => Promise<void>)[]>();
+
 export async function closeAppDeps(deps: AppDeps): Promise<void> {
+  for (const close of (closersOf.get(deps) ?? []).splice(0)) {
+    await close().catch((err: unknown) => deps.log.warn({ err: String(err) }, "shutdown step failed"));
+  }
   await deps.queues.close();
   await deps.orm.close();
   deps.redis.disconnect();
