@@ -37,6 +37,8 @@ import { createPasswordHasher } from "../modules/user/index.ts";
 import { ModelStore } from "../modules/recommendation/model-store.ts";
 import { scoreAllUsers, trainAndPublish } from "../modules/recommendation/scoring.ts";
 import { listKey } from "../modules/recommendation/serving-cache.ts";
+import { createImpressionRecorder } from "../modules/evaluation/index.ts";
+import { nativePool } from "../modules/analytics/index.ts";
 import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
 import { openBenchDatabase } from "./bench-database.ts";
 import { ensureH2load, ghzDriver, grpcCall, h2loadDriver, type LoadDriver, type LoadFigures, type LoadSpec } from "./load-driver.ts";
@@ -224,6 +226,7 @@ async function main(): Promise<void> {
       await ceiling.stop();
       await real.stop();
     }
+    if (impressionModes.includes("on")) await recorderCost(deps, user.id);
     console.log(`\nsummary (mean of ${rounds} rounds; ceiling = one process; load average at the end ${load()}):`);
     console.log("| call | processes | impressions | ceiling req/s | movierec req/s | ratio | p50 ms | p99 ms | load |");
     console.log("|---|---|---|---|---|---|---|---|---|");
@@ -255,6 +258,24 @@ async function main(): Promise<void> {
     await closeAppDeps(deps);
     await db.drop();
   }
+}
+
+/**
+ * The recorder's own cost, in this process, free of the HTTP load's noise: what a request pays (`record()` of a
+ * 20-item list: appending to the buffer) and what a flush costs PostgreSQL per row (one statement per batch).
+ */
+async function recorderCost(deps: Awaited<ReturnType<typeof openAppDeps>>, userId: string): Promise<void> {
+  const movies = (await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from movies order by id limit 20")).map((r) => r.id);
+  const recorder = createImpressionRecorder({ pool: nativePool(deps.orm), log: createLogger({ level: "silent" }), flushMs: 3_600_000, maxBuffer: Number.MAX_SAFE_INTEGER });
+  const lists = 5000;
+  const t0 = performance.now();
+  for (let i = 0; i < lists; i++) recorder.record({ surface: "recommendations", userId, requestId: `bench-${Date.now()}-${i}`, algorithm: "hybrid", movieIds: movies });
+  const recordUs = ((performance.now() - t0) * 1000) / lists;
+  const rows = recorder.pending;
+  const t1 = performance.now();
+  await recorder.close();
+  const flushMs = performance.now() - t1;
+  console.log(`\nrecorder: record() of a ${movies.length}-item list ${recordUs.toFixed(1)} µs per request (${lists} lists); flush of ${rows} rows in one statement ${flushMs.toFixed(0)} ms (${((flushMs * 1000) / rows).toFixed(1)} µs per row; load ${load()})`);
 }
 
 main().then(
