@@ -55,7 +55,7 @@ const ROLES: Record<string, Role> = {
     const deps = await openAppDeps(config, log);
     const built = buildProcessors(deps);
     // A dead worker's jobs are found by BullMQ's stalled-job check and run again by another worker.
-    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors, lockDurationMs: config.workerLockMs, stalledIntervalMs: config.workerLockMs });
+    const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: built.processors, lockDurationMs: config.workerLockMs, stalledIntervalMs: config.workerLockMs, dependencies: deps.dependencies });
     // Registers every repeatable job now, and again whenever Redis lost them (restarted empty, flushed).
     // Not awaited: with Redis down at start the keeper retries, and SIGTERM must not wait for it.
     const schedules = keepSchedules({ redis: deps.redis, register: built.schedule, log, checkMs: config.workerScheduleCheckMs });

@@ -7,7 +7,7 @@ import type { Interactions } from "./split.ts";
 
 export interface EvalSet {
   readonly items: number;
-  /** Training interactions as users × items (value 1). */
+  /** Training interactions as users × items (their signed weights, 1 when the split carries none). */
   readonly train: Csr;
   /** Each training entry's time in unix seconds (float64, aligned with `train.indices`), as the workers read them. */
   readonly times: Float64Array;
@@ -19,8 +19,7 @@ export interface EvalSet {
 
 /** Builds the evaluation view of a split. */
 export function evalSet(users: number, items: number, train: Interactions, test: Interactions): EvalSet {
-  const ones = new Float32Array(train.user.length).fill(1);
-  const x = csrFromCoo(users, items, train.user, train.item, ones);
+  const x = csrFromCoo(users, items, train.user, train.item, train.weight ?? new Float32Array(train.user.length).fill(1));
   // Seconds in float64 (float32 days would round to ~3 minutes and turn distinct times into ties).
   const times = new Float64Array(x.indices.length);
   for (let k = 0; k < train.user.length; k++) {
@@ -63,7 +62,8 @@ export function evaluate(set: EvalSet, score: (u: number, exclude: Uint8Array) =
   for (const [u, relevant] of set.test) {
     for (let j = 0; j < set.items; j++) exclude[j] = set.candidates[j] ? 0 : 1;
     for (let p = set.train.indptr[u]; p < set.train.indptr[u + 1]; p++) exclude[set.train.indices[p]] = 1;
-    const ranked = topK(score(u, exclude), k, { exclude });
+    // As the batch scorer ranks (nothing at or below 0 is served).
+    const ranked = topK(score(u, exclude), k, { exclude, floor: 0 });
     acc.add(ranked.indices, relevant);
   }
   return { ...acc.result(), seconds: (performance.now() - started) / 1000 };

@@ -12,7 +12,10 @@ import { readRatings } from "./ratings-file.ts";
 import { temporalSplit } from "./split.ts";
 import { evalSet, evaluate, historyOf } from "./evaluate.ts";
 import { DEFAULT_TRAIN, scoreUser, trainRecommender, type Recommender, type TrainingData } from "../modules/recommendation/algorithms/recommender.ts";
-import { tuneHybrid } from "./tune.ts";
+import { DEFAULT_TUNE_BUDGET, tuneOnTrainingData } from "./tune.ts";
+import { ratingWeight } from "../modules/recommendation/interaction-weights.ts";
+import type { Ratings } from "./ratings-file.ts";
+import type { Split } from "./split.ts";
 import { readMovieInfo, servedEvaluation } from "./served-eval.ts";
 import { openBenchDatabase } from "../bench/bench-database.ts";
 import { loadConfig } from "../platform/config.ts";
@@ -22,7 +25,7 @@ import { randomBytes } from "node:crypto";
 import type { Interactions } from "./split.ts";
 
 const { values: args } = parseArgs({
-  options: { ratings: { type: "string" }, "data-dir": { type: "string" }, "max-items": { type: "string" }, json: { type: "boolean" }, served: { type: "boolean" } },
+  options: { ratings: { type: "string" }, "data-dir": { type: "string" }, "max-items": { type: "string" }, json: { type: "boolean" }, served: { type: "boolean" }, "tune-seconds": { type: "string" } },
 });
 // A tool script, like the benches: the dataset folder may come from the environment (never a built-in path).
 const dataDir = args["data-dir"] || process.env.DATASETS_DIR;
@@ -31,35 +34,32 @@ if (!ratingsPath) {
   console.error("usage: npm run eval -- --ratings <ratings.csv|u.data> | --data-dir DIR [--max-items N] [--json] [--served]   (or DATASETS_DIR=DIR)");
   process.exit(2);
 }
-const ratings = readRatings(ratingsPath);
+// Each rating weighs what the workers give it (interaction-weights.ts), so both paths learn from the same numbers.
+const file = readRatings(ratingsPath);
+const fileSplit = temporalSplit({ ...file, weight: Float32Array.from(file.rating, (r) => ratingWeight(r)) }, { minInteractions: 5, testFraction: 0.2 });
+// The served catalogue holds only the training part's movies: renumber them first (movie id order kept), so the
+// offline model has the same items (and content statistics over the same movies) as the served one.
+const { ratings, split, items } = trainingItemsFirst(file, fileSplit);
 const users = ratings.userIds.length;
-const items = ratings.itemIds.length;
-const tokens = genreTokens(ratingsPath, ratings.itemIds);
+const tokens = genreTokens(ratingsPath, ratings.itemIds.slice(0, items));
 const maxItems = Number(args["max-items"] ?? DEFAULT_TRAIN.maxItems);
-const split = temporalSplit(ratings, { minInteractions: 5, testFraction: 0.2 });
-// Only movies of the training part are candidates, and only they enter the served catalogue: content statistics
-// (document frequencies) over the same movies, so the offline and served models are the same model.
-if (tokens) {
-  const inTraining = new Uint8Array(items);
-  for (const i of split.train.item) inTraining[i] = 1;
-  for (let i = 0; i < items; i++) if (!inTraining[i]) tokens[i] = [];
-}
+// Generous by default: a search cut by the clock on a loaded machine would not be the same search on both paths.
+const tuneSeconds = Number(args["tune-seconds"] ?? 1200);
 
 const trainingData = (t: Interactions): TrainingData => {
   let now = 0;
   for (const x of t.time) now = Math.max(now, x);
-  return { users, items, user: t.user, item: t.item, weight: new Float32Array(t.user.length).fill(1), time: t.time, tokens, now };
+  return { users, items, user: t.user, item: t.item, weight: t.weight ?? new Float32Array(t.user.length).fill(1), time: t.time, tokens, now };
 };
 
-// 1. Tune on the training split alone: fit on its earlier 80%, validate on its latest 20%.
-const inner = temporalSplit(split.train, { minInteractions: 2, testFraction: 0.2 });
-const innerModel = trainRecommender(trainingData(inner.train), { ...DEFAULT_TRAIN, maxItems });
-const tuned = tuneHybrid(innerModel, evalSet(users, items, inner.train, inner.test));
-console.error(`tuned on the training split: ${JSON.stringify(tuned.params)} (validation NDCG@10 ${tuned.ndcg.toFixed(4)})`);
+// 1. Tune on the training split alone, as every training run does (tune.ts: its own latest 20% validates).
+const train = { ...DEFAULT_TRAIN, maxItems };
+const tuned = tuneOnTrainingData(trainingData(split.train), train, { ...DEFAULT_TUNE_BUDGET, seconds: tuneSeconds });
+console.error(`tuned on the training split: ${JSON.stringify({ ...tuned.params, lambda: tuned.lambda })} (validation NDCG@10 ${tuned.validation.ndcg.toFixed(4)}, ${tuned.validation.candidates} candidates in ${tuned.validation.seconds.toFixed(1)} s${tuned.validation.truncated ? ", cut by the budget" : ""})`);
 
 // 2. Refit on the whole training split and evaluate once on the test split.
 const t0 = performance.now();
-const model = trainRecommender(trainingData(split.train), { ...DEFAULT_TRAIN, maxItems, hybrid: tuned.params });
+const model = trainRecommender(trainingData(split.train), { ...train, lambda: tuned.lambda, hybrid: tuned.params });
 const trainSeconds = (performance.now() - t0) / 1000;
 const set = evalSet(users, items, split.train, split.test);
 
@@ -76,7 +76,7 @@ for (const algorithm of ["collaborative", "content_based", "trending", "hybrid"]
 // 3. With --served: the same split through the workers and the server (see served-eval.ts).
 const served = args.served ? await runServed() : undefined;
 
-const figures = { users: set.test.size, catalogue: set.catalogue, trainInteractions: split.train.user.length, testInteractions: split.test.user.length, trainSeconds, maxItems, params: tuned.params, rows, served };
+const figures = { users: set.test.size, catalogue: set.catalogue, trainInteractions: split.train.user.length, testInteractions: split.test.user.length, trainSeconds, maxItems, params: tuned.params, lambda: tuned.lambda, validation: tuned.validation, rows, served };
 if (args.json) {
   console.log(JSON.stringify(figures, null, 2));
 } else {
@@ -100,7 +100,7 @@ if (args.json) {
 async function runServed() {
   const db = await openBenchDatabase();
   const prefix = `evalserved${randomBytes(4).toString("hex")}`;
-  const config = loadConfig({ ...process.env, NODE_ENV: "development", LOG_LEVEL: "silent", DATABASE_URL: db.url, REDIS_URL: db.redisUrl, REDIS_PREFIX: prefix, HOST: "127.0.0.1", PORT: "0", DB_POOL_MAX: "8", REC_MAX_ITEMS: String(maxItems) });
+  const config = loadConfig({ ...process.env, NODE_ENV: "development", LOG_LEVEL: "silent", DATABASE_URL: db.url, REDIS_URL: db.redisUrl, REDIS_PREFIX: prefix, HOST: "127.0.0.1", PORT: "0", DB_POOL_MAX: "8", REC_MAX_ITEMS: String(maxItems), REC_TUNE_SECONDS: String(tuneSeconds) });
   const log = createLogger({ level: process.env.EVAL_LOG_LEVEL === "debug" ? "info" : "silent" });
   try {
     return await servedEvaluation(config, log, { ratings, split, set, movies: readMovieInfo(ratingsPath!) });
@@ -116,6 +116,24 @@ async function runServed() {
     redis.disconnect();
     await db.drop();
   }
+}
+
+/**
+ * Renumbers items so that the training part's movies come first (0..items-1, in movie id order) and movies seen only
+ * in the test part after them (never candidates, still counted as relevant). The split is kept as made, not redone.
+ */
+function trainingItemsFirst(r: Ratings, s: Split): { ratings: Ratings; split: Split; items: number } {
+  const inTraining = new Uint8Array(r.itemIds.length);
+  for (const i of s.train.item) inTraining[i] = 1;
+  const order = [...r.itemIds.keys()].sort((a, b) => inTraining[b] - inTraining[a] || a - b);
+  const renumber = new Int32Array(r.itemIds.length);
+  order.forEach((old, k) => (renumber[old] = k));
+  const map = (x: Int32Array) => Int32Array.from(x, (i) => renumber[i]);
+  return {
+    ratings: { ...r, item: map(r.item), itemIds: order.map((old) => r.itemIds[old]) },
+    split: { train: { ...s.train, item: map(s.train.item) }, test: { ...s.test, item: map(s.test.item) } },
+    items: inTraining.reduce((n, x) => n + x, 0),
+  };
 }
 
 /** Genre tokens from a MovieLens movies.csv next to the ratings file, when there is one. */

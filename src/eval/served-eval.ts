@@ -124,9 +124,9 @@ async function waitForJob(deps: AppDeps, jobId: string) {
 /**
  * Users (all of the file's), placeholder movies (those in the training part: the offline candidates) with their
  * genres, and the training part as `rating` interactions (stars rounded to the schema's 1–5). Returns database ids
- * by dense user index and by dense item index ("" for items outside training).
+ * by dense user index and by dense item index ("" for items outside training). Tests load fixtures with it too.
  */
-async function loadSplit(deps: AppDeps, ratings: Ratings, split: Split, movies: Map<string, { title: string; genres: string[] }>) {
+export async function loadSplit(deps: Pick<AppDeps, "orm">, ratings: Ratings, split: Split, movies: Map<string, { title: string; genres: string[] }>) {
   const em = deps.orm.em.fork();
   const inTraining = new Uint8Array(ratings.itemIds.length);
   for (const i of split.train.item) inTraining[i] = 1;

@@ -6,6 +6,8 @@ export interface Interactions {
   readonly user: Int32Array;
   readonly item: Int32Array;
   readonly time: Float64Array;
+  /** Signed weight per interaction as the workers give it (interaction-weights.ts); 1 each when absent. */
+  readonly weight?: Float32Array;
 }
 
 export interface Split {
@@ -37,9 +39,11 @@ export function temporalSplit(data: Interactions, opts: { minInteractions: numbe
 }
 
 function pick(data: Interactions, rows: number[]): Interactions {
+  const w = data.weight;
   return {
     user: Int32Array.from(rows, (k) => data.user[k]),
     item: Int32Array.from(rows, (k) => data.item[k]),
     time: Float64Array.from(rows, (k) => data.time[k]),
+    ...(w ? { weight: Float32Array.from(rows, (k) => w[k]) } : {}),
   };
 }

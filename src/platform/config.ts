@@ -16,6 +16,13 @@ export interface Config {
   /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
   readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
+  /**
+   * Streaming replicas of DATABASE_URL (DATABASE_REPLICA_URLS, comma-separated) for reads that tolerate lag: the
+   * catalogue, trending, similar movies, served recommendations, reports. Empty: everything reads the primary.
+   */
+  readonly databaseReplicaUrls: readonly string[];
+  /** How long a user's reads stay on the primary after their own write (DATABASE_READ_YOUR_WRITES_MS). */
+  readonly readYourWritesMs: number;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   readonly redisPrefix: string;
@@ -80,6 +87,10 @@ export interface RecommendationConfig {
   readonly trainLockMs: number;
   /** A worker starting with no model trains at once when at least this many interactions exist; 0 = never (REC_BOOTSTRAP_MIN_INTERACTIONS). */
   readonly bootstrapMinInteractions: number;
+  /** Seconds each training may spend tuning the hybrid on a temporal validation split of its data; 0 = serve the defaults (REC_TUNE_SECONDS). */
+  readonly tuneSeconds: number;
+  /** Scorable users per range of a full scoring run, the unit a worker process takes from the queue (REC_SCORE_SHARD_USERS). */
+  readonly scoreShardUsers: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -213,6 +224,19 @@ export function loadConfig(env: Env = process.env): Config {
     port: int("PORT", 8080, 0, 65535),
     tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
+    databaseReplicaUrls: str("DATABASE_REPLICA_URLS", "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")
+      .map((u, k) => {
+        try {
+          if (!["postgres:", "postgresql:"].includes(new URL(u).protocol)) problems.push(`DATABASE_REPLICA_URLS entry ${k + 1} must use postgres: or postgresql:`);
+        } catch {
+          problems.push(`DATABASE_REPLICA_URLS entry ${k + 1} is not a valid URL`);
+        }
+        return u;
+      }),
+    readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
@@ -258,6 +282,8 @@ export function loadConfig(env: Env = process.env): Config {
       rescoreSweepMs: int("REC_RESCORE_SWEEP_MS", 30_000, 100, 3_600_000),
       trainLockMs: int("REC_TRAIN_LOCK_MS", 60_000, 500, 3_600_000),
       bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
+      tuneSeconds: int("REC_TUNE_SECONDS", 60, 0, 3600),
+      scoreShardUsers: int("REC_SCORE_SHARD_USERS", 5000, 1, 10_000_000),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
     workerLockMs: int("WORKER_LOCK_MS", 30_000, 500, 3_600_000),

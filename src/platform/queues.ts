@@ -29,12 +29,19 @@ export function bullConnection(redisUrl: string, forWorker: boolean): Connection
 
 export type Queues = Readonly<Record<QueueName, Queue>> & { close(): Promise<void> };
 
-/** Opens a producer for every queue. */
-export function createQueues(redisUrl: string, prefix: string): Queues {
+/**
+ * Opens a producer for every queue. Their connections' errors (one per reconnection attempt while Redis is down)
+ * go to `onError`; without a listener ioredis would print each to stderr.
+ */
+export function createQueues(redisUrl: string, prefix: string, onError: (err: Error) => void = () => undefined): Queues {
   const connection = bullConnection(redisUrl, false);
   // With tracing on, every add records a producer span and stores its W3C context in the job (see platform/tracing.ts).
   const telemetry = bullTelemetry();
-  const entries = QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix, telemetry, defaultJobOptions: { ...QUEUES[name], removeOnComplete: 1000, removeOnFail: 5000 } })] as const);
+  const entries = QUEUE_NAMES.map((name) => {
+    const queue = new Queue(name, { connection, prefix, telemetry, defaultJobOptions: { ...QUEUES[name], removeOnComplete: 1000, removeOnFail: 5000 } });
+    queue.on("error", onError);
+    return [name, queue] as const;
+  });
   const queues = Object.fromEntries(entries) as Record<QueueName, Queue>;
   return Object.freeze({
     ...queues,

@@ -1,6 +1,7 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import type { Config } from "../platform/config.ts";
+import { DependencyLog } from "../platform/dependency-log.ts";
 import type { Logger } from "../platform/logger.ts";
 import { openOrm } from "../platform/orm.ts";
 import { createQueues, type Queues } from "../platform/queues.ts";
@@ -16,6 +17,8 @@ export interface AppDeps {
   /** Cache and rate-limit client; keys are prefixed with `config.redisPrefix`. */
   readonly redis: Redis;
   readonly queues: Queues;
+  /** Where every client reports its dependency going away and coming back: one log line per change. */
+  readonly dependencies: DependencyLog;
   /**
    * Registers work to finish before the connections close (buffers to flush: impressions); runs in closeAppDeps,
    * after the server has drained its calls, newest registration first.
@@ -25,12 +28,15 @@ export interface AppDeps {
 
 /** Opens PostgreSQL, Redis and the queue producers. */
 export async function openAppDeps(config: Config, log: Logger): Promise<AppDeps> {
-  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax });
+  const dependencies = new DependencyLog(log);
+  const orm = await openOrm(config.databaseUrl, { poolMax: config.dbPoolMax, replicaUrls: config.databaseReplicaUrls, dependencies });
   const redis = createRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}:`, name: "movierec-api" });
-  redis.on("error", () => {}); // outages show in health; ioredis reconnects by itself
-  const queues = createQueues(config.redisUrl, config.redisPrefix);
+  // ioredis emits an error per reconnection attempt and reconnects by itself: one line when it goes, one when back.
+  redis.on("error", (err) => dependencies.down("redis", err));
+  redis.on("ready", () => dependencies.up("redis"));
+  const queues = createQueues(config.redisUrl, config.redisPrefix, (err) => dependencies.down("redis", err));
   const closers: (() => Promise<void>)[] = [];
-  const deps: AppDeps = { config, log, orm, redis, queues, onClose: (fn) => void closers.unshift(fn) };
+  const deps: AppDeps = { config, log, orm, redis, queues, dependencies, onClose: (fn) => void closers.unshift(fn) };
   closersOf.set(deps, closers);
   return deps;
 }

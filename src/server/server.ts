@@ -18,6 +18,7 @@ import { HealthMonitor, createHealthService, type Probe } from "./health.ts";
 import { accessLogInterceptor } from "./interceptors/access-log.ts";
 import { auditContextInterceptor } from "./interceptors/audit-context.ts";
 import { authInterceptor } from "./interceptors/auth.ts";
+import { deadlineInterceptor } from "./interceptors/deadline.ts";
 import { drainingInterceptor } from "./interceptors/draining.ts";
 import { errorMappingInterceptor } from "./interceptors/error-mapping.ts";
 import { metricsInterceptor } from "./interceptors/metrics.ts";
@@ -72,7 +73,7 @@ export function buildHandler(opts: ServerOptions, health: HealthMonitor, isDrain
     log: opts.log,
     routes,
     // Tracing outermost (when on) so its span covers the whole call, metrics and logs included.
-    interceptors: [...tracingInterceptors(), ...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), fieldMaskInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
+    interceptors: [...tracingInterceptors(), ...(opts.metrics ? [metricsInterceptor(opts.metrics.observe)] : []), accessLogInterceptor(opts.log), drainingInterceptor(isDraining), deadlineInterceptor(), authInterceptor(opts.authenticate, opts.log), auditContextInterceptor(), fieldMaskInterceptor(), validationInterceptor(), errorMappingInterceptor(opts.log)],
     // The TCP peer, for login throttling and anonymised activity logs (see platform/remote-address.ts).
     // The verified client certificate's service identity (mutual TLS), read from the connection's socket.
     contextValues: (req) =>

@@ -7,6 +7,7 @@
  * Registration upserts fixed scheduler ids, so running it again (or on every worker) leaves one of each.
  */
 import type { Redis } from "ioredis";
+import { dependencyFailure } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 
 /** Marker key (under the app client's key prefix): present while the schedulers registered with it exist. */
@@ -49,7 +50,9 @@ export function keepSchedules(opts: { redis: Redis; register: () => Promise<void
     running = reconcile()
       .catch((e: unknown) => {
         const problem = (e as Error).message ?? String(e);
-        if (problem !== lastProblem) opts.log.warn({ err: problem }, "could not check or register the job schedulers; retrying");
+        // Redis down is logged once by the DependencyLog (and this retries at "ready"); other problems here.
+        if (dependencyFailure(e)) opts.log.debug({ err: problem }, "job schedulers not checked: Redis unavailable; retrying");
+        else if (problem !== lastProblem) opts.log.warn({ err: problem }, "could not check or register the job schedulers; retrying");
         lastProblem = problem;
       })
       .finally(() => (running = undefined));

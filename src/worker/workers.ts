@@ -1,5 +1,7 @@
 import { hostname } from "node:os";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { DependencyLog } from "../platform/dependency-log.ts";
+import { isSocketFailure } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 import { QUEUE_NAMES, bullConnection, type QueueName } from "../platform/queues.ts";
 import { bullTelemetry } from "../platform/tracing.ts";
@@ -17,7 +19,7 @@ export interface RunningWorkers {
 }
 
 /** Starts one BullMQ worker per queue; a job whose name has no processor fails at once, unretried. */
-export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logger; processors: ProcessorTable; concurrency?: number; lockDurationMs?: number; stalledIntervalMs?: number }): RunningWorkers {
+export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logger; processors: ProcessorTable; concurrency?: number; lockDurationMs?: number; stalledIntervalMs?: number; dependencies?: DependencyLog }): RunningWorkers {
   const workers = QUEUE_NAMES.map((queue) => {
     const table = opts.processors[queue] ?? {};
     const worker = new Worker(
@@ -34,8 +36,18 @@ export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logg
       // `name` is recorded on each job it takes (processedBy): which process ran, or died running, a job.
       { name: `${hostname()}:${process.pid}`, connection: bullConnection(opts.redisUrl, true), prefix: opts.prefix, telemetry: bullTelemetry(), concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
     );
-    worker.on("failed", (job, err) => opts.log.warn({ queue, job: job?.name, jobId: job?.id, err: err.message }, "job failed"));
-    worker.on("error", (err) => opts.log.error({ queue, err: err.message }, "worker error"));
+    // A job or the worker's own connection failing because PostgreSQL or Redis is down is that dependency's state
+    // change, logged once by the DependencyLog; the job is retried with backoff as usual. Other failures are logged.
+    worker.on("failed", (job, err) => {
+      const fields = { queue, job: job?.name, jobId: job?.id, err: err.message };
+      if (opts.dependencies?.failure(err)) opts.log.debug(fields, "job failed: dependency unavailable");
+      else opts.log.warn(fields, "job failed");
+    });
+    worker.on("error", (err) => {
+      // The worker's errors are about its Redis connections: a refused reconnection is Redis being down.
+      if (opts.dependencies && (isSocketFailure(err) || opts.dependencies.failure(err))) opts.dependencies.down("redis", err);
+      else opts.log.error({ queue, err: err.message }, "worker error");
+    });
     return worker;
   });
   opts.log.info({ queues: QUEUE_NAMES }, "workers started");

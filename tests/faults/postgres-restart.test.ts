@@ -5,7 +5,7 @@
  * What must hold:
  * - grpc.health.v1 Check and List say NOT_SERVING (with `postgres` failing on /healthz) within a few health
  *   intervals of PostgreSQL going away, and SERVING again after it returns, without restarting the server;
- * - calls made while it is down fail without leaking the driver's error (no ECONNREFUSED, SQL or stack in the
+ * - calls made while it is down answer UNAVAILABLE without leaking the driver's error (no ECONNREFUSED, SQL or stack in the
  *   message) and the process keeps answering; once it is back, the same call succeeds (the pool reconnects);
  * - the recovery time is printed with the machine's load.
  */
@@ -58,6 +58,7 @@ describe("PostgreSQL refused and restored", () => {
     expect(outcome).toBeInstanceOf(ConnectError);
     const err = outcome as ConnectError;
     expect(err.rawMessage).not.toMatch(/ECONNREFUSED|connect|select |\bat .+:\d+:\d+/i);
+    expect(Code[err.code]).toBe("Unavailable"); // retryable, as gRPC clients expect (issue 11, row 11)
     expect((await health.check({ service: "" })).status).toBe(Status.NOT_SERVING); // still answering
 
     await pg.start();

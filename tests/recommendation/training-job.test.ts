@@ -89,8 +89,8 @@ describe("training job", () => {
   });
 
   it("takes topN and the debounce from the configuration", () => {
-    const mod = createRecommendationModule({ orm, redis, queues, log, config: loadConfig({ REC_TOP_N: "7", REC_RESCORE_DEBOUNCE_MS: "50", REC_MAX_ITEMS: "90" }) });
-    expect(mod.options).toEqual({ topN: 7, rescoreDebounceMs: 50, maxItems: 90 });
+    const mod = createRecommendationModule({ orm, redis, queues, log, config: loadConfig({ REC_TOP_N: "7", REC_RESCORE_DEBOUNCE_MS: "50", REC_MAX_ITEMS: "90", REC_TUNE_SECONDS: "5" }) });
+    expect(mod.options).toEqual({ topN: 7, rescoreDebounceMs: 50, maxItems: 90, tuneSeconds: 5 });
   });
 
   it("scores a batch of users in one go, each getting their own top N per algorithm", async () => {

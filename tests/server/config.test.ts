@@ -20,9 +20,9 @@ describe("configuration", () => {
   });
 
   it("reads the recommendation settings, validates them and lets the training schedule be turned off", () => {
-    expect(loadConfig({}).recommendation).toMatchObject({ topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, trainCron: "30 2 * * *", bootstrapMinInteractions: 50, rescoreSweepMs: 30_000, trainLockMs: 60_000 });
-    const c = loadConfig({ REC_TOP_N: "50", REC_RESCORE_DEBOUNCE_MS: "0", REC_MAX_ITEMS: "4000", REC_TRAIN_CRON: "0 */6 * * 1-5" });
-    expect(c.recommendation).toMatchObject({ topN: 50, rescoreDebounceMs: 0, maxItems: 4000, trainCron: "0 */6 * * 1-5" });
+    expect(loadConfig({}).recommendation).toMatchObject({ topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, trainCron: "30 2 * * *", bootstrapMinInteractions: 50, rescoreSweepMs: 30_000, trainLockMs: 60_000, scoreShardUsers: 5000, tuneSeconds: 60 });
+    const c = loadConfig({ REC_TOP_N: "50", REC_RESCORE_DEBOUNCE_MS: "0", REC_MAX_ITEMS: "4000", REC_TRAIN_CRON: "0 */6 * * 1-5", REC_TUNE_SECONDS: "0" });
+    expect(c.recommendation).toMatchObject({ topN: 50, rescoreDebounceMs: 0, maxItems: 4000, trainCron: "0 */6 * * 1-5", tuneSeconds: 0 });
     expect(loadConfig({ REC_TRAIN_CRON: "off" }).recommendation.trainCron).toBe("");
     const err = (() => {
       try {

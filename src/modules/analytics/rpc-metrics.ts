@@ -9,6 +9,7 @@ import type pg from "pg";
 import type { Logger } from "../../platform/logger.ts";
 import { type Histogram, observe, toRecord } from "./latency-histogram.ts";
 import { type MetricRow, insertMetrics } from "./metric-store.ts";
+import { dependencyFailure } from "../../platform/errors.ts";
 
 export const RPC_LATENCY_METRIC = "rpc.server.latency";
 
@@ -61,7 +62,9 @@ export function createRpcMetricsRecorder(deps: { pool: () => Promise<pg.Pool>; l
       await insertMetrics(await deps.pool(), rows);
     } catch (e) {
       // Metrics must never hurt serving: a failed flush is logged and its interval lost (Prometheus still has it).
-      deps.log.warn({ err: e, rows: rows.length }, "could not write RPC metrics");
+      // PostgreSQL being down is logged once by the process's DependencyLog, not at every flush.
+      if (dependencyFailure(e)) deps.log.debug({ err: (e as Error).message, rows: rows.length }, "RPC metrics not written: database unavailable");
+      else deps.log.warn({ err: e, rows: rows.length }, "could not write RPC metrics");
     }
   };
   const flush = () => (flushing = flushing.then(flushOnce));

@@ -2,6 +2,15 @@
  * Template rendering with Mustache: logic-less, so a staff-written template can read values but never run code,
  * and `{{x}}` is HTML-escaped by default (`{{{x}}}` opts out). Syntax is checked when a template is saved
  * (`checkTemplateSyntax`), so a broken template never reaches the send path.
+ *
+ * Rendering is bounded. Nested sections multiply: four sections over 50 items each is 6.25 million inner renders
+ * from a small template and small data (1.75 s of blocked event loop; five levels ≈ 90 s and 300 MB). Every render
+ * (the staff preview and every message rendered for delivery) runs against one budget per message, checked as it
+ * goes, so the work stops long before the event loop notices: at most `RENDER_LIMITS.outputChars` characters of
+ * output and `RENDER_LIMITS.steps` template tokens visited (a section's body counts once per item). Beyond either the
+ * render fails with RenderLimitError, an InvalidInputError (INVALID_ARGUMENT: the template or its data is what is
+ * too big, and retrying will not help — not RESOURCE_EXHAUSTED, which our callers read as "slow down and retry")
+ * whose message names the limit. Counts, not a clock: the same template and data pass or fail on any machine load.
  */
 import Mustache from "mustache";
 import { InvalidInputError } from "../../platform/errors.ts";
@@ -19,6 +28,55 @@ export interface RenderedMessage extends TemplateParts {
 }
 
 type Token = [type: string, value: string, start: number, end: number, children?: Token[]];
+
+/** The bounds of one message's render (subject, HTML and text together). */
+export const RENDER_LIMITS = Object.freeze({
+  /** Characters of output: far above any real email (clients clip at ~100 KB), far below a memory problem. */
+  outputChars: 1_000_000,
+  /** Template tokens visited; a digest of 50 movies with a dozen fields each is ~1,000. */
+  steps: 200_000,
+});
+
+/** A render stopped at one of RENDER_LIMITS; `limit` says which. */
+export class RenderLimitError extends InvalidInputError {
+  readonly limit: keyof typeof RENDER_LIMITS;
+  constructor(limit: keyof typeof RENDER_LIMITS) {
+    super(
+      limit === "outputChars"
+        ? `rendering stopped: the output exceeds ${RENDER_LIMITS.outputChars.toLocaleString("en")} characters (the template engine's output limit)`
+        : `rendering stopped: more than ${RENDER_LIMITS.steps.toLocaleString("en")} template steps, nested sections over this data repeat too often (the template engine's step limit)`,
+      "template",
+    );
+    this.limit = limit;
+  }
+}
+
+/** Mustache's own writer (same semantics), counting what it renders against one budget and stopping beyond it. */
+class BudgetedWriter extends Mustache.Writer {
+  #chars = 0;
+  #steps = 0;
+
+  override renderTokens(tokens: string[][], ...rest: [Mustache.Context, Mustache.PartialsOrLookupFn?, string?, Mustache.RenderOptions?]): string {
+    this.#steps += tokens.length;
+    if (this.#steps > RENDER_LIMITS.steps) throw new RenderLimitError("steps");
+    return super.renderTokens(tokens, ...rest);
+  }
+  #count(out: string | undefined): string {
+    // Leaves only: a section's output is the sum of its leaves, so this is the message's size, counted once.
+    this.#chars += out?.length ?? 0;
+    if (this.#chars > RENDER_LIMITS.outputChars) throw new RenderLimitError("outputChars");
+    return out as string;
+  }
+  override escapedValue(token: string[], context: Mustache.Context, config?: Mustache.RenderOptions): string {
+    return this.#count(super.escapedValue(token, context, config));
+  }
+  override unescapedValue(token: string[], context: Mustache.Context): string {
+    return this.#count(super.unescapedValue(token, context));
+  }
+  override rawValue(token: string[]): string {
+    return this.#count(super.rawValue(token));
+  }
+}
 
 const noEscape = (s: string) => s;
 
@@ -51,11 +109,12 @@ export function checkTemplateSyntax(parts: TemplateParts): void {
 export function renderTemplate(parts: TemplateParts, data: Record<string, unknown>): RenderedMessage {
   const missing = new Set<string>();
   for (const source of [parts.subject, parts.html, parts.text]) collectMissing(parse(source, "template"), [data], missing);
+  const writer = new BudgetedWriter(); // one budget for the whole message
   return {
     // Subjects are header values: no line breaks, whatever the data holds.
-    subject: Mustache.render(parts.subject, data, {}, { escape: noEscape }).replace(/[\r\n]+/g, " ").trim().slice(0, 200),
-    html: Mustache.render(parts.html, data),
-    text: Mustache.render(parts.text, data, {}, { escape: noEscape }),
+    subject: writer.render(parts.subject, data, {}, { escape: noEscape }).replace(/[\r\n]+/g, " ").trim().slice(0, 200),
+    html: writer.render(parts.html, data),
+    text: writer.render(parts.text, data, {}, { escape: noEscape }),
     missingVariables: [...missing].sort(),
   };
 }

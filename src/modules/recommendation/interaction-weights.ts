@@ -18,8 +18,19 @@ export const INTERACTION_WEIGHTS: Readonly<Record<Exclude<InteractionType, "rati
   share: 2,
 };
 
-/** Weight of a rating of 1..5 stars (index 0 = 1 star). */
-export const RATING_STAR_WEIGHTS: readonly number[] = [1, 1, 1, 1, 1];
+/**
+ * Weight of a rating of 1..5 stars (index 0 = 1 star). REC_RATING_WEIGHTS (five numbers, e.g. `-1.5,-0.5,0.5,1.5,2.5`)
+ * replaces it for experiments such as the served evaluation of weighting schemes; it is read once, when the module
+ * loads, so every path of the process (training SQL, fold-in, evaluation) uses the same weights.
+ */
+export const RATING_STAR_WEIGHTS: readonly number[] = starWeightsFrom(process.env.REC_RATING_WEIGHTS) ?? [1, 1, 1, 1, 1];
+
+function starWeightsFrom(value: string | undefined): number[] | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const w = value.split(",").map((x) => Number(x.trim()));
+  if (w.length !== 5 || !w.every(Number.isFinite)) throw new Error(`REC_RATING_WEIGHTS=${JSON.stringify(value)} must be five numbers (weights of 1 to 5 stars)`);
+  return w;
+}
 
 /** The weight of a rating (a missing or out-of-range value counts as 3 stars). */
 export function ratingWeight(stars: number | null): number {

@@ -6,6 +6,7 @@
  */
 import type { Recommender } from "./algorithms/recommender.ts";
 import type { HybridParams } from "./algorithms/hybrid.ts";
+import type { Tuned } from "../../eval/tune.ts";
 
 export interface ModelMeta {
   version: string;
@@ -16,6 +17,11 @@ export interface ModelMeta {
   trainSeconds: number;
   evaluation: Record<string, number>;
   evaluatedAt?: string;
+  /** The parameters this model serves with (tuned at its training, or the defaults) and EASE's λ. */
+  params?: HybridParams;
+  lambda?: number;
+  /** The tuning's validation figures (absent when the training did not tune). */
+  tuning?: Tuned;
 }
 
 export interface StoredModel {

@@ -6,6 +6,7 @@
 import type { Redis } from "ioredis";
 import type { AlgorithmName, Recommender } from "./algorithms/recommender.ts";
 import { contentSimilarity } from "./algorithms/content.ts";
+import { bounded } from "./serving-cache.ts";
 
 /** Redis key of a user's reasons for one algorithm. */
 export const reasonKey = (userId: string, algorithm: AlgorithmName) => `rec:reasons:${userId}:${algorithm}`;
@@ -91,7 +92,7 @@ export function writeReasons(pipe: ReturnType<Redis["pipeline"]>, userId: string
 
 /** Reads a user's reasons for one algorithm: movie id → text (absent when the generic reason applies). */
 export async function readReasons(redis: Redis, userId: string, algorithm: AlgorithmName): Promise<(movieId: string) => string | undefined> {
-  const raw = await redis.get(reasonKey(userId, algorithm)).catch(() => null);
+  const raw = await bounded(redis.get(reasonKey(userId, algorithm)), null);
   if (!raw) return () => undefined;
   const parsed = JSON.parse(raw) as StoredReasons | Record<string, string>;
   if (!("t" in parsed) || !Array.isArray(parsed.t)) {

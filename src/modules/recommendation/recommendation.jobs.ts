@@ -10,7 +10,8 @@ import type { ModelStore } from "./model-store.ts";
 import { enqueueRescore, JOBS, type RescorePayload, type TrainPayload } from "./rescore-queue.ts";
 import { overdueRescores } from "./rescore-requests.ts";
 import { acquireTrainLock } from "./training/train-lock.ts";
-import { rescoreUser, scoreAllUsers, trainAndPublish } from "./scoring.ts";
+import { rescoreUser, trainAndPublish } from "./scoring.ts";
+import { DEFAULT_SHARD_USERS, processScoreAll, processScoreRange } from "./score-all-shards.ts";
 import type { RecommendationOptions } from "./recommendation-service.ts";
 
 export type ScoringProcessor = (job: Job, log: Logger, token?: string) => Promise<unknown>;
@@ -35,8 +36,11 @@ export function createScoringProcessors(deps: {
   guard?: Partial<TrainGuardOptions>;
   /** The sweep's period: a request older than the debounce plus this has lost its job. */
   rescoreSweepMs?: number;
+  /** Scorable users per range of a full scoring run (REC_SCORE_SHARD_USERS). */
+  shardUsers?: number;
 }): Record<string, ScoringProcessor> {
   const opts = { topN: deps.options.topN, maxItems: deps.options.maxItems };
+  const shards = { orm: deps.orm, redis: deps.redis, store: deps.store, scoringQueue: deps.scoringQueue, options: opts, shardUsers: deps.shardUsers ?? DEFAULT_SHARD_USERS };
   const guard = { ...DEFAULT_GUARD, ...deps.guard };
   return {
     async [JOBS.train](job, log, token) {
@@ -67,7 +71,7 @@ export function createScoringProcessors(deps: {
       try {
         const { evaluate } = (job.data ?? {}) as TrainPayload;
         await job.updateProgress({ phase: "loading" });
-        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, evaluate: evaluate === true, onProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
+        const { meta } = await trainAndPublish(deps.orm, deps.store, { ...opts, evaluate: evaluate === true, tuneSeconds: deps.options.tuneSeconds, onProgress: (p) => void job.updateProgress(p).catch(() => undefined) });
         await deps.redis.set(doneKey(job.id ?? ""), meta.version, "EX", 86_400);
         await deps.store.setTraining({ state: "idle" });
         await job.updateProgress({ phase: "published", version: meta.version });
@@ -82,15 +86,9 @@ export function createScoringProcessors(deps: {
         await lock.release();
       }
     },
-    async [JOBS.scoreAll](job, log) {
-      const stored = await deps.store.current();
-      if (!stored) throw new UnrecoverableError("no model has been trained yet");
-      const after = String((job.progress as { after?: string } | undefined)?.after ?? "0");
-      // A retried job resumes after the last finished batch.
-      const { users, rows } = await scoreAllUsers(deps.orm, deps.redis, stored, opts, { after, onBatch: (a) => job.updateProgress({ after: a }) });
-      log.info({ users, rows, version: stored.meta.version }, "batch scoring done");
-      return { users, rows };
-    },
+    // A full run, split into user ranges that every worker process takes (score-all-shards.ts).
+    [JOBS.scoreAll]: (job, log, token) => processScoreAll(shards, job, log, token),
+    [JOBS.scoreRange]: (job, log) => processScoreRange(shards, job, log),
     async [JOBS.rescoreUser](job) {
       const { userId } = job.data as RescorePayload;
       const stored = await deps.store.current();

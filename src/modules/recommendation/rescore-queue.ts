@@ -5,7 +5,7 @@
  */
 import type { Queue } from "bullmq";
 
-export const JOBS = { train: "train", scoreAll: "score-all", rescoreUser: "rescore-user", rescoreSweep: "rescore-sweep" } as const;
+export const JOBS = { train: "train", scoreAll: "score-all", scoreRange: "score-range", rescoreUser: "rescore-user", rescoreSweep: "rescore-sweep" } as const;
 
 export interface RescorePayload {
   userId: string;

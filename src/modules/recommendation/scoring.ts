@@ -2,10 +2,11 @@
  * The scoring pipeline behind the workers: train (fit and publish a model), score users (fold-in of their current
  * interactions into the stored model, no retraining) and write their top N per algorithm. Users are scored in
  * batches: one transaction per batch takes every user's advisory lock (in id order, so batches and single rescores
- * never deadlock), reads their histories in three queries, and replaces their rows with one insert and one delete.
+ * never deadlock), reads their histories in three queries, and replaces their rows with one COPY and one set-based
+ * swap (list-writer.ts).
  * Two workers therefore never score one user at once, and a crash midway leaves the previous rows in place.
  */
-import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
 import { topK } from "./algorithms/top-k.ts";
@@ -13,15 +14,26 @@ import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-d
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
-import { pgArray } from "./pg-array.ts";
+import { pgArray, type SqlExecutor } from "./pg-array.ts";
+import { clientExecutor, inPgTransaction, replaceLists, type ListRows } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
 import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
 import type { FitProgress } from "./training/fit-model.ts";
+import { DEFAULT_TUNE_BUDGET } from "../../eval/tune.ts";
 
 export interface ScoringOptions {
   topN: number;
   maxItems: number;
+  /** When given, batch scoring adds its time per phase here, in ms summed over batches (the bench prints it). */
+  stats?: ScoringStats;
+}
+
+/** Where batch scoring spends its time (ms, summed over batches, so concurrent batches can add up past the wall time). */
+export interface ScoringStats {
+  read: number;
+  compute: number;
+  write: number;
 }
 
 /** Users scored per transaction by the batch job. */
@@ -34,7 +46,7 @@ export const SCORE_BATCH = 200;
 export async function trainAndPublish(
   orm: MikroORM,
   store: ModelStore,
-  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: boolean; onProgress?: (p: FitProgress) => void },
+  opts: ScoringOptions & { train?: Partial<TrainOptions>; evaluate?: boolean; tuneSeconds?: number; onProgress?: (p: FitProgress) => void },
   now = new Date(),
 ) {
   const em = orm.em.fork();
@@ -42,7 +54,9 @@ export async function trainAndPublish(
   const catalogue = await loadCatalogue(em);
   const data = await loadTrainingData(em, catalogue, now);
   const loadSeconds = (performance.now() - started) / 1000;
-  const fit = await fitInThread({ data, train: { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train }, evaluate: opts.evaluate ?? false }, opts.onProgress);
+  // Tuned at every training (eval/tune.ts) unless tuneSeconds is 0: the model serves the parameters its own data chose.
+  const tune = { ...DEFAULT_TUNE_BUDGET, seconds: opts.tuneSeconds ?? DEFAULT_TUNE_BUDGET.seconds };
+  const fit = await fitInThread({ data, train: { ...DEFAULT_TRAIN, maxItems: opts.maxItems, ...opts.train }, evaluate: opts.evaluate ?? false, tune }, opts.onProgress);
   const meta: ModelMeta = {
     version: `v${now.getTime()}`,
     trainedAt: now.toISOString(),
@@ -52,6 +66,8 @@ export async function trainAndPublish(
     trainSeconds: loadSeconds + fit.fitSeconds,
     evaluation: fit.evaluation,
     ...(fit.evaluatedAt ? { evaluatedAt: fit.evaluatedAt } : {}),
+    params: fit.model.params,
+    ...(fit.tuning ? { lambda: fit.tuning.lambda, tuning: fit.tuning } : {}),
   };
   await store.publish({ meta, movieIds: catalogue.movieIds, model: fit.model });
   return { meta, userIds: data.userIds, loadSeconds, data };
@@ -67,9 +83,9 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
   if (userIds.length === 0) return 0;
   const index = indexOf(stored);
   const ids = [...new Set(userIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  let written = 0;
-  const pipe = redis.pipeline();
-  await orm.em.fork().transactional(async (tx) => {
+  const pool = await orm.em.getConnection().getNativeClient();
+  const written = await inPgTransaction(pool, async (client) => {
+    const tx = clientExecutor(client);
     // Locks in id order (the inner ORDER BY fixes the order the outer select calls the function in).
     await tx.execute(
       "select count(*) from (select pg_advisory_xact_lock(hashtext('movierec.rescore'), (u % 2147483647)::int) from (select u from unnest(?::bigint[]) u order by u) o) l",
@@ -77,11 +93,14 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     );
     // Before the histories are read: a write committing after this leaves a new request for the sweep.
     await clearRescoreRequests(tx, ids);
+    let mark = performance.now();
+    const lap = (phase: keyof ScoringStats) => {
+      if (opts.stats) opts.stats[phase] += performance.now() - mark;
+      mark = performance.now();
+    };
     const states = await loadUserHistories(tx, ids, index);
-    const user: string[] = [];
-    const movie: string[] = [];
-    const score: number[] = [];
-    const algo: string[] = [];
+    lap("read");
+    const rows: ListRows = { user: [], movie: [], score: [], algorithm: [] };
     const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
     let slice = performance.now();
@@ -109,10 +128,10 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         for (let k = 0; k < best.indices.length; k++) {
           const j = best.indices[k];
           const m = stored.movieIds[j];
-          user.push(userId);
-          movie.push(m);
-          score.push(Math.min(1, Math.max(0, best.scores[k] / top)));
-          algo.push(algorithm);
+          rows.user.push(userId);
+          rows.movie.push(m);
+          rows.score.push(Math.min(1, Math.max(0, best.scores[k] / top)));
+          rows.algorithm.push(algorithm);
           movieIds.push(m);
           because.push(pick(algorithm, j));
         }
@@ -121,39 +140,44 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         reasonsOf.push({ userId, algorithm, movieIds, because, ...(genresOnly ? { fallback: "Popular in your favourite genres" } : {}) });
       }
     }
-    if (user.length > 0) {
-      await tx.execute(
-        `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-         select u, m, s, a, ? from unnest(?::bigint[], ?::bigint[], ?::float8[], ?::text[]) as t(u, m, s, a)
-         on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
-        [now, pgArray(user), pgArray(movie), pgArray(score), pgArray(algo)],
-      );
-    }
-    // Rows from older runs go, except those a click or feedback refers to (kept, but no longer served).
-    await tx.execute(
-      `delete from user_recommendations r where r.user_id = any(?::bigint[]) and r.generated_at < ? and not r.clicked
-       and not exists (select 1 from recommendation_feedback f where f.recommendation_id = r.id)`,
-      [pgArray(ids), now],
-    );
+    lap("compute");
+    await replaceLists(client, ids, rows, now);
     const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
+    // Reasons go to Redis before COMMIT: a list is never served without its reasons (a reason for a movie that a
+    // rolled-back batch did not store is simply never looked up).
+    const pipe = redis.pipeline();
     for (const r of reasonsOf) {
       writeReasons(pipe, r.userId, r.algorithm, encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback));
     }
-    written = user.length;
     await pipe.exec();
+    lap("write");
+    return rows.user.length;
   });
   for (const userId of ids) await invalidateUser(redis, userId);
   return written;
 }
 
-/** Users worth scoring, in id order after `after`: anyone active with interactions or favourite genres. */
-export async function scorableUsers(orm: MikroORM, after: string, limit: number): Promise<string[]> {
-  const rows = await orm.em.fork().execute<{ id: string }[]>(
-    `select id::text as id from users u where u.id > ?::bigint and u.is_active and (
+/** Who is worth scoring: anyone active with interactions or favourite genres (SQL over `users u`). */
+const SCORABLE = `u.is_active and (
        exists (select 1 from user_movie_interactions i where i.user_id = u.id)
-       or exists (select 1 from user_profiles p join user_favorite_genres g on g.userprofile_id = p.id where p.user_id = u.id))
+       or exists (select 1 from user_profiles p join user_favorite_genres g on g.userprofile_id = p.id where p.user_id = u.id))`;
+
+/** Users worth scoring, in id order after `after` (and up to `upTo`, inclusive, when given). */
+export async function scorableUsers(orm: MikroORM, after: string, limit: number, upTo?: string): Promise<string[]> {
+  const rows = await orm.em.fork().execute<{ id: string }[]>(
+    `select id::text as id from users u where u.id > ?::bigint and u.id <= ?::bigint and ${SCORABLE}
      order by u.id limit ?`,
-    [after, limit],
+    [after, upTo ?? "9223372036854775807", limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The id of every `every`-th scorable user, in order: the upper bounds of ranges of `every` users each. */
+export async function scorableBounds(orm: MikroORM, every: number): Promise<string[]> {
+  const rows = await orm.em.fork().execute<{ id: string }[]>(
+    `select id::text as id from (select u.id, row_number() over (order by u.id) as n from users u where ${SCORABLE}) s
+     where n % ? = 0 order by n`,
+    [every],
   );
   return rows.map((r) => r.id);
 }
@@ -166,6 +190,29 @@ export async function scoreAllUsers(
   opts: ScoringOptions,
   progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number } = {},
 ) {
+  const { users, rows } = await scoreUserRange(orm, redis, stored, opts, progress);
+  // The table was just rewritten: fresh statistics now, or the planner keeps the empty table's and serves a user's
+  // list through a bitmap scan of every row of the run (measured: 435 ms instead of 2 ms at 100,000 users).
+  if (users > 0) await analyzeRecommendations(orm);
+  return { users, rows };
+}
+
+/** Fresh planner statistics for `user_recommendations`, after a full run rewrote it. */
+export async function analyzeRecommendations(orm: MikroORM): Promise<void> {
+  await orm.em.fork().execute("analyze user_recommendations");
+}
+
+/**
+ * Scores the scorable users with ids in (`after`, `upTo`] (no upper bound when `upTo` is absent), batch by batch:
+ * one shard of a sharded run (score-all-shards.ts), or the whole run. `onBatch` sees the last id done.
+ */
+export async function scoreUserRange(
+  orm: MikroORM,
+  redis: Redis,
+  stored: StoredModel,
+  opts: ScoringOptions,
+  progress: { after?: string; upTo?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number } = {},
+) {
   let after = progress.after ?? "0";
   let users = 0;
   let rows = 0;
@@ -173,7 +220,7 @@ export async function scoreAllUsers(
   // Two batches in flight by default: one computes in JS while the other's writes run in PostgreSQL.
   const parallel = progress.parallel ?? 2;
   for (;;) {
-    const batch = await scorableUsers(orm, after, SCORE_BATCH * parallel);
+    const batch = await scorableUsers(orm, after, SCORE_BATCH * parallel, progress.upTo);
     if (batch.length === 0) break;
     const parts = Array.from({ length: Math.ceil(batch.length / SCORE_BATCH) }, (_, k) => batch.slice(k * SCORE_BATCH, (k + 1) * SCORE_BATCH));
     for (const written of await Promise.all(parts.map((part) => scoreUsers(orm, redis, stored, part, opts, now)))) rows += written;
@@ -181,15 +228,12 @@ export async function scoreAllUsers(
     after = batch[batch.length - 1];
     await progress.onBatch?.(after, users);
   }
-  // The table was just rewritten: fresh statistics now, or the planner keeps the empty table's and serves a user's
-  // list through a bitmap scan of every row of the run (measured: 435 ms instead of 2 ms at 100,000 users).
-  if (users > 0) await orm.em.fork().execute("analyze user_recommendations");
   return { users, rows };
 }
 
 const indexOf = itemIndexOf;
 
-async function titlesOf(em: EntityManager, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
+async function titlesOf(em: SqlExecutor, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
   const ids = Array.from(items, (i) => stored.movieIds[i]);
   const rows = ids.length === 0 ? [] : await em.execute<{ id: string; title: string }[]>("select id::text as id, title from movies where id = any(?::bigint[])", [pgArray(ids)]);
   const index = indexOf(stored);

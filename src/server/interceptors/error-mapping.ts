@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { DomainError, type DomainErrorKind, RateLimitedError, InvalidInputError } from "../../platform/errors.ts";
+import { DomainError, type DomainErrorKind, RateLimitedError, InvalidInputError, dependencyFailure } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { requestLoggerKey } from "../context.ts";
 
@@ -31,6 +31,13 @@ export function toConnectError(e: unknown, log: Logger): ConnectError {
     return err;
   }
   if (e instanceof Error && e.name === "AbortError") return new ConnectError("operation was aborted", Code.Canceled);
+  // PostgreSQL or Redis down (refused, connection lost, shutting down): retryable, and not a bug of ours. The outage
+  // itself is logged once by the process's DependencyLog (platform/dependency-log.ts), not once per call.
+  const dependency = dependencyFailure(e);
+  if (dependency) {
+    log.debug({ dependency, err: (e as Error).message }, "dependency unavailable");
+    return new ConnectError(`${dependency === "postgres" ? "database" : "cache"} temporarily unavailable; retry later`, Code.Unavailable, undefined, undefined, e);
+  }
   // The client went away mid-stream (closed the connection without ending the call): not our fault.
   if (e instanceof Error && (e as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE") {
     return new ConnectError("client closed the stream", Code.Canceled);
@@ -43,6 +50,9 @@ export function toConnectError(e: unknown, log: Logger): ConnectError {
 export function errorMappingInterceptor(rootLog: Logger): Interceptor {
   return (next) => async (req) => {
     const log = req.contextValues.get(requestLoggerKey) ?? rootLog;
+    // Once the call's signal fired (deadline passed, caller gone), whatever the handler throws is the consequence of
+    // its work being cancelled (a statement cancelled by the pg client): the caller gets the signal's reason.
+    const map = (e: unknown) => (req.signal.aborted ? ConnectError.from(req.signal.reason) : toConnectError(e, log));
     try {
       const res = await next(req);
       if (!res.stream) return res;
@@ -53,12 +63,12 @@ export function errorMappingInterceptor(rootLog: Logger): Interceptor {
           try {
             yield* inner;
           } catch (e) {
-            throw toConnectError(e, log);
+            throw map(e);
           }
         })(),
       };
     } catch (e) {
-      throw toConnectError(e, log);
+      throw map(e);
     }
   };
 }

@@ -255,6 +255,14 @@ export declare type ModelStatus = Message<"movierec.recommendation.v1.ModelStatu
    * @generated from field: string last_error = 10;
    */
   lastError: string;
+
+  /**
+   * How the published model's parameters were tuned at its training, and how they scored; unset when that training
+   * did not tune (REC_TUNE_SECONDS=0) or before the first training.
+   *
+   * @generated from field: movierec.recommendation.v1.ModelValidation validation = 11;
+   */
+  validation?: ModelValidation | undefined;
 };
 
 /**
@@ -262,6 +270,135 @@ export declare type ModelStatus = Message<"movierec.recommendation.v1.ModelStatu
  * Use `create(ModelStatusSchema)` to create a new message.
  */
 export declare const ModelStatusSchema: GenMessage<ModelStatus>;
+
+/**
+ * The hybrid's parameters a model serves with.
+ *
+ * @generated from message movierec.recommendation.v1.HybridParameters
+ */
+export declare type HybridParameters = Message<"movierec.recommendation.v1.HybridParameters"> & {
+  /**
+   * Recency weighting of a user's history: weight = floor + (1 - floor) * exp(-rank / tau), rank 0 the newest; tau 0 is off.
+   *
+   * @generated from field: double recency_tau = 1;
+   */
+  recencyTau: number;
+
+  /**
+   * @generated from field: double recency_floor = 2;
+   */
+  recencyFloor: number;
+
+  /**
+   * Blend weights of each algorithm's scores (each scaled to max 1): EASE, item-kNN, content, trending.
+   *
+   * @generated from field: double ease_weight = 3;
+   */
+  easeWeight: number;
+
+  /**
+   * @generated from field: double knn_weight = 4;
+   */
+  knnWeight: number;
+
+  /**
+   * @generated from field: double content_weight = 5;
+   */
+  contentWeight: number;
+
+  /**
+   * @generated from field: double trending_weight = 6;
+   */
+  trendingWeight: number;
+
+  /**
+   * EASE's L2 regularisation.
+   *
+   * @generated from field: double ease_lambda = 7;
+   */
+  easeLambda: number;
+};
+
+/**
+ * Describes the message movierec.recommendation.v1.HybridParameters.
+ * Use `create(HybridParametersSchema)` to create a new message.
+ */
+export declare const HybridParametersSchema: GenMessage<HybridParameters>;
+
+/**
+ * The tuning step of a training: each user's latest 20% of the trained data held out (ties by time, then movie id),
+ * a model fitted on the rest, the parameters chosen by NDCG@10 on the held-out part and scored as the workers serve.
+ *
+ * @generated from message movierec.recommendation.v1.ModelValidation
+ */
+export declare type ModelValidation = Message<"movierec.recommendation.v1.ModelValidation"> & {
+  /**
+   * Figures at 10 of the chosen parameters on the validation split, each in [0, 1].
+   *
+   * @generated from field: double ndcg_at_10 = 1;
+   */
+  ndcgAt10: number;
+
+  /**
+   * @generated from field: double recall_at_10 = 2;
+   */
+  recallAt10: number;
+
+  /**
+   * @generated from field: double hit_rate_at_10 = 3;
+   */
+  hitRateAt10: number;
+
+  /**
+   * @generated from field: double coverage_at_10 = 4;
+   */
+  coverageAt10: number;
+
+  /**
+   * @generated from field: movierec.recommendation.v1.HybridParameters parameters = 5;
+   */
+  parameters?: HybridParameters | undefined;
+
+  /**
+   * Validation users scored, their held-out interactions, and the interactions the validation model trained on.
+   *
+   * @generated from field: int32 users = 6;
+   */
+  users: number;
+
+  /**
+   * @generated from field: int32 held_out_interactions = 7;
+   */
+  heldOutInteractions: number;
+
+  /**
+   * @generated from field: int64 train_interactions = 8 [jstype = JS_NUMBER];
+   */
+  trainInteractions: bigint;
+
+  /**
+   * Parameter settings scored; true when the time budget (REC_TUNE_SECONDS) ended the search early.
+   *
+   * @generated from field: int32 candidates = 9;
+   */
+  candidates: number;
+
+  /**
+   * @generated from field: bool truncated = 10;
+   */
+  truncated: boolean;
+
+  /**
+   * @generated from field: double seconds = 11;
+   */
+  seconds: number;
+};
+
+/**
+ * Describes the message movierec.recommendation.v1.ModelValidation.
+ * Use `create(ModelValidationSchema)` to create a new message.
+ */
+export declare const ModelValidationSchema: GenMessage<ModelValidation>;
 
 /**
  * What a user did with a movie. A user has at most one interaction of each type per movie.

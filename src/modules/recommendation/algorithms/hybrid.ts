@@ -17,9 +17,9 @@ export interface HybridParams {
 }
 
 /**
- * What the workers serve: the blend `npm run eval` tuned on the training split of MovieLens small
- * (validation NDCG@10 0.160; test 0.1565 vs EASE 0.129). kNN and trending scored 0 weight there;
- * trending still serves cold start, and kNN still powers GetSimilarMovies.
+ * Where every training's tuning starts (src/eval/tune.ts), and what a model trained with REC_TUNE_SECONDS=0 serves:
+ * the blend an earlier tuning chose on the training split of MovieLens small (validation NDCG@10 0.160; test 0.1565
+ * vs EASE 0.129). Trending still serves cold start, and kNN still powers GetSimilarMovies.
  */
 export const DEFAULT_HYBRID: HybridParams = { tau: 5, floor: 0.05, ease: 1, knn: 0, content: 0.2, trending: 0 };
 

@@ -77,39 +77,26 @@ export function trainRecommender(data: TrainingData, opts: TrainOptions = DEFAUL
  * what the user has seen. `exclude` only keeps excluded items from setting the scale of each part.
  */
 export function scoreUser(model: Recommender, history: UserHistory, algorithm: AlgorithmName, exclude?: Uint8Array, params: HybridParams = model.params): Float32Array {
-  const n = model.items;
-  const values = recencyWeights(history.times, history.values, params.tau, params.floor, history.items);
-  const hasHistory = history.items.length > 0;
-  const part = (fill: (out: Float32Array) => void) => {
-    const out = new Float32Array(n);
-    fill(out);
-    return scaleToMax(out, exclude);
-  };
-  const trend = () => part((out) => out.set(model.trending));
-  const content = () => part((out) => model.content && scoreContent(model.content, history.items, values, out, history.extraTokens));
-  const collaborative = () => {
-    const out = part((o) => scoreEase(model.ease, history.items, values, o));
-    addScaled(out, part((o) => scoreItemKnn(model.knn, history.items, values, o)), params.knn);
-    return out;
-  };
-  switch (algorithm) {
-    case "trending":
-      return trend();
-    case "content_based":
-      return content();
-    case "collaborative":
-      return hasHistory ? collaborative() : new Float32Array(n);
-    case "hybrid":
-      return blend(hasHistory ? collaborative() : null, hasHistory || hasExtra(history) ? content() : null, trend(), params);
-  }
+  // The workers' own path (scoreAllAlgorithms), so what the evaluation scores is what users are served.
+  return scoreAllAlgorithms(model, history, exclude, params)[algorithm];
+}
+
+/** Each algorithm's part of one user's scores, each scaled to max 1 over the non-excluded items (before blending). */
+export interface ScoreParts {
+  /** Null without history (nothing to fold in). */
+  ease: Float32Array | null;
+  knn: Float32Array | null;
+  /** Null when neither history nor favourite genres exist. */
+  content: Float32Array | null;
+  trending: Float32Array;
 }
 
 /**
- * All four algorithms' scores for one user, each part computed once (the hybrid reuses the others): what the
- * scoring workers call, about half the work of four `scoreUser` calls.
+ * The parts that depend on the recency parameters (tau, floor) but not on the blend weights: what scoring computes
+ * once per user and the tuner (src/eval/tune.ts) once per recency setting, trying every blend on the same parts.
  */
-export function scoreAllAlgorithms(model: Recommender, history: UserHistory, exclude?: Uint8Array, params: HybridParams = model.params): Record<AlgorithmName, Float32Array> {
-  const values = recencyWeights(history.times, history.values, params.tau, params.floor, history.items);
+export function scoreParts(model: Recommender, history: UserHistory, exclude: Uint8Array | undefined, recency: Pick<HybridParams, "tau" | "floor">): ScoreParts {
+  const values = recencyWeights(history.times, history.values, recency.tau, recency.floor, history.items);
   const hasHistory = history.items.length > 0;
   const part = (fill: (out: Float32Array) => void) => {
     const out = new Float32Array(model.items);
@@ -117,27 +104,46 @@ export function scoreAllAlgorithms(model: Recommender, history: UserHistory, exc
     return scaleToMax(out, exclude);
   };
   const trending = part((out) => out.set(model.trending));
-  const content = part((out) => model.content && scoreContent(model.content, history.items, values, out, history.extraTokens));
-  let collaborative: Float32Array = new Float32Array(model.items);
-  if (hasHistory) {
-    collaborative = part((o) => scoreEase(model.ease, history.items, values, o));
-    addScaled(collaborative, part((o) => scoreItemKnn(model.knn, history.items, values, o)), params.knn);
+  const content = hasHistory || hasExtra(history) ? part((out) => model.content && scoreContent(model.content, history.items, values, out, history.extraTokens)) : null;
+  if (!hasHistory) return { ease: null, knn: null, content, trending };
+  return { ease: part((o) => scoreEase(model.ease, history.items, values, o)), knn: part((o) => scoreItemKnn(model.knn, history.items, values, o)), content, trending };
+}
+
+/** The collaborative list (EASE plus weighted kNN) and the hybrid from a user's parts (new arrays). */
+export function combineParts(parts: ScoreParts, params: HybridParams, items: number): { collaborative: Float32Array; hybrid: Float32Array } {
+  let collaborative = new Float32Array(items);
+  if (parts.ease && parts.knn) {
+    collaborative = parts.ease.slice();
+    addScaled(collaborative, parts.knn, params.knn);
   }
-  const hybrid = blend(hasHistory ? collaborative : null, hasHistory || hasExtra(history) ? content : null, trending, params);
-  return { collaborative, content_based: content, trending, hybrid };
+  return { collaborative, hybrid: hybridInto(new Float32Array(items), parts, params) };
+}
+
+/**
+ * Writes the hybrid of a user's parts into `out` (the tuner reuses one buffer for every blend it tries). Cold start
+ * (no collaborative part): favourite genres steer trending.
+ */
+export function hybridInto(out: Float32Array, parts: ScoreParts, params: HybridParams): Float32Array {
+  if (!parts.ease || !parts.knn) {
+    out.set(parts.trending);
+    if (parts.content) addScaled(out, parts.content, 1);
+    return out;
+  }
+  out.set(parts.ease);
+  addScaled(out, parts.knn, params.knn);
+  if (parts.content) addScaled(out, parts.content, params.content);
+  addScaled(out, parts.trending, params.trending);
+  return out;
+}
+
+/**
+ * All four algorithms' scores for one user, each part computed once (the hybrid reuses the others): what the
+ * scoring workers call, about half the work of four `scoreUser` calls.
+ */
+export function scoreAllAlgorithms(model: Recommender, history: UserHistory, exclude?: Uint8Array, params: HybridParams = model.params): Record<AlgorithmName, Float32Array> {
+  const parts = scoreParts(model, history, exclude, params);
+  const { collaborative, hybrid } = combineParts(parts, params, model.items);
+  return { collaborative, content_based: parts.content ?? new Float32Array(model.items), trending: parts.trending, hybrid };
 }
 
 const hasExtra = (h: UserHistory) => h.extraTokens !== undefined && h.extraTokens.size > 0;
-
-/** The hybrid from its parts (a new array). Cold start (no collaborative part): favourite genres steer trending. */
-function blend(collaborative: Float32Array | null, content: Float32Array | null, trend: Float32Array, params: HybridParams): Float32Array {
-  if (collaborative === null) {
-    const out = trend.slice();
-    if (content) addScaled(out, content, 1);
-    return out;
-  }
-  const out = collaborative.slice();
-  if (content) addScaled(out, content, params.content);
-  addScaled(out, trend, params.trending);
-  return out;
-}
