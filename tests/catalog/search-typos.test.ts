@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { searchMovies } from "../../src/modules/catalog/movie-search.ts";
-import { editDistance, titleWords, typoLookups } from "../../src/modules/catalog/title-typos.ts";
+import { TYPO_LOOKUP_SQL, editDistance, titleWords, typoLookups } from "../../src/modules/catalog/title-typos.ts";
 import { InvalidInputError } from "../../src/platform/errors.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 import { insertMovie } from "./fixtures.ts";
@@ -82,6 +82,17 @@ describe("typos in any word of a title", () => {
     const found = await search("lanturn");
     expect(found).toContain(ids.saturn);
     expect(found.indexOf(ids.lantern)).toBeLessThan(found.indexOf(ids.saturn));
+  });
+
+  it("finds a misspelt word's neighbours through the GiST trigram index (KNN), in one statement", async () => {
+    // With 20 titles a sequential scan is cheaper; turned off, the plan shows the index can serve the order.
+    const plan = await t.orm.em.fork().transactional(async (tx) => {
+      await tx.execute("set local enable_seqscan = off");
+      const rows = await tx.execute<{ "QUERY PLAN": string }[]>(`explain ${TYPO_LOOKUP_SQL}`, ['["labyrnth"]']);
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toMatch(/Index Scan using idx_movie_title_words_trgm_gist on movie_title_words/);
+    expect(plan).toMatch(/Order By: \(word <-> /);
   });
 
   it("corrects only within two edits, and leaves correct words alone", async () => {

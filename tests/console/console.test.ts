@@ -54,9 +54,11 @@ beforeAll(async () => {
   // Something to recommend to the member: a movie another user liked (trending, with its reason).
   const trendingId = await insertMovie(ts.orm, recommendedTitle);
   await sql(ts.orm, `insert into user_movie_interactions (user_id, movie_id, interaction_type, source) values (?, ?, 'like', 'web')`, [staff.userId, trendingId]);
-  // A delivery failure with its reason, dated ahead so it heads the (shared database's) recent-failures list.
+  // A delivery failure with its reason, dated ahead (within today, UTC, for the per-day table) so it heads the
+  // shared database's recent-failures list.
   await sql(ts.orm, `insert into notification_logs (user_id, notification_type, subject, content, recipient, status, error_message, created_at)
-    values (?, 'email', 'Hello', 'Body', 'member@example.test', 'failed', ?, now() + interval '1 hour')`, [member.userId, failureReason]);
+    values (?, 'email', 'Hello', 'Body', 'member@example.test', 'failed', ?,
+            least(now() + interval '1 hour', (date_trunc('day', now() at time zone 'UTC') + interval '1 day' - interval '1 second') at time zone 'UTC'))`, [member.userId, failureReason]);
   const notifications = createClient(NotificationService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
   await notifications.createTemplate(
     { template: { name: templateName, templateType: TemplateType.EMAIL_RECOMMENDATION, subject: "Hi {{user.first_name}}", htmlContent: "<p>{{movie.title}}</p>", textContent: "Watch {{movie.title}}", isActive: true } },
@@ -169,6 +171,10 @@ describe.skipIf(skip)("operator console in headless Chromium", () => {
     await page.keyboard.type(" - live edit");
     await page.waitForFunction(() => document.querySelector("[data-testid=template-preview] strong")?.textContent === "Hi Ada - live edit");
     expect(await drawnPixels(page, "chart-funnel")).toBeGreaterThan(0);
+    // Failures per day are dated (they used to come from the whole-range rows, which carry no date).
+    const failureDays = await page.$$eval("[data-testid=failures] tbody tr td:first-child", (tds) => tds.map((td) => td.textContent));
+    expect(failureDays.length).toBeGreaterThan(0);
+    expect(failureDays.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d ?? ""))).toBe(true);
     // Recent failures of every user, with the reason.
     await page.waitForFunction((r) => document.querySelector("[data-testid=failure-table]")?.textContent?.includes(r), {}, failureReason);
     await page.screenshot({ path: join(SCREENSHOTS, "notifications.png"), fullPage: true });

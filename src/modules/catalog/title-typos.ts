@@ -49,6 +49,19 @@ interface Correction {
 }
 
 /**
+ * One statement for a whole query (parameter: the words as a JSON array): whether some title holds each word, and
+ * for a word none holds (4 letters or more) its nearest title words by trigram distance. Exported for the EXPLAIN
+ * check that the GiST index serves the KNN order.
+ */
+export const TYPO_LOOKUP_SQL = `select q.w, q.known,
+        case when not q.known and length(q.w) >= 4 then
+          array(select c.word from (select word, word <-> q.w as d from movie_title_words order by d limit ${CANDIDATES}) c
+                 where similarity(c.word, q.w) >= ${MIN_SIMILARITY} order by c.d, c.word)
+        end as candidates
+   from (select w, exists (select 1 from movie_title_words k where k.word = w) as known
+           from jsonb_array_elements_text(?::jsonb) as w) q`;
+
+/**
  * The title look-ups that correct the query's misspelt words, or [] when every word is a title word (the
  * exact search covers it) or nothing close enough exists. Words without any correction are left out of the
  * look-ups (they may name a person, say) but lower the similarity.
@@ -60,16 +73,7 @@ export async function typoLookups(em: EntityManager, query: string): Promise<Tit
   // title words by trigram distance through the GiST index (migration 0015), so a correctly spelt query costs
   // one look-up and a misspelt one no more round trips. The floor compares similarity() as `%` did: distance is a
   // real, and 1 - 0.2 as a real is just above 0.8, which dropped words at exactly 0.2 ("lboel" → lobel).
-  const found = await em.execute<{ w: string; known: boolean; candidates: string[] | null }[]>(
-    `select q.w, q.known,
-            case when not q.known and length(q.w) >= 4 then
-              array(select c.word from (select word, word <-> q.w as d from movie_title_words order by d limit ${CANDIDATES}) c
-                     where similarity(c.word, q.w) >= ${MIN_SIMILARITY} order by c.d, c.word)
-            end as candidates
-       from (select w, exists (select 1 from movie_title_words k where k.word = w) as known
-               from jsonb_array_elements_text(?::jsonb) as w) q`,
-    [JSON.stringify(words)],
-  );
+  const found = await em.execute<{ w: string; known: boolean; candidates: string[] | null }[]>(TYPO_LOOKUP_SQL, [JSON.stringify(words)]);
   const known = new Set(found.filter((r) => r.known).map((r) => r.w));
   if (found.every((r) => r.known || r.candidates === null)) return [];
   const rows = found.flatMap((r) => (r.candidates ?? []).map((word) => ({ q: r.w, word })));

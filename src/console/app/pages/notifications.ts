@@ -69,7 +69,8 @@ async function funnelPanel(): Promise<HTMLElement> {
     const { stages } = await api.analytics.getNotificationFunnel({ startDate: day(29), endDate: day(0) });
     const sum = (k: "sent" | "delivered" | "opened" | "clicked" | "failed") => stages.reduce((n, s) => n + s[k], 0);
     const stats = await api.notification.getDeliveryStats({ startDate: day(13), endDate: day(0) });
-    const failures = stats.stats.filter((s) => s.failed > 0);
+    // Per-day rows (`daily`): the whole-range rows in `stats` carry no date.
+    const failures = stats.daily.filter((s) => s.failed > 0);
     return panel(
       "Delivery (last 30 days)",
       chart("bar", ["sent", "delivered", "opened", "clicked", "failed"], [{ label: "notifications", data: [sum("sent"), sum("delivered"), sum("opened"), sum("clicked"), sum("failed")] }], "chart-funnel"),
