@@ -116,6 +116,11 @@ export interface AnalyticsConfig {
   readonly impressionBufferMax: number;
   /** Clicks and conversions count for an impression shown at most this many hours before (ATTRIBUTION_WINDOW_HOURS). */
   readonly attributionWindowHours: number;
+  /**
+   * Whether served lists are recorded as impressions (RECORD_IMPRESSIONS on|off, default on). Off loses the online
+   * evaluation; it exists to measure what recording costs (`npm run bench:serving`).
+   */
+  readonly recordImpressions: boolean;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -281,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
       impressionFlushMs: int("IMPRESSION_FLUSH_MS", 1000, 10, 60_000),
       impressionBufferMax: int("IMPRESSION_BUFFER_MAX", 5000, 1, 1_000_000),
       attributionWindowHours: int("ATTRIBUTION_WINDOW_HOURS", 24, 1, 24 * 90),
+      recordImpressions: oneOf("RECORD_IMPRESSIONS", ["on", "off"] as const, "on") === "on",
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),
