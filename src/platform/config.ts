@@ -16,6 +16,13 @@ export interface Config {
   /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
   readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
+  /**
+   * Streaming replicas of DATABASE_URL (DATABASE_REPLICA_URLS, comma-separated) for reads that tolerate lag: the
+   * catalogue, trending, similar movies, served recommendations, reports. Empty: everything reads the primary.
+   */
+  readonly databaseReplicaUrls: readonly string[];
+  /** How long a user's reads stay on the primary after their own write (DATABASE_READ_YOUR_WRITES_MS). */
+  readonly readYourWritesMs: number;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   readonly redisPrefix: string;
@@ -108,6 +115,11 @@ export interface AnalyticsConfig {
   readonly impressionBufferMax: number;
   /** Clicks and conversions count for an impression shown at most this many hours before (ATTRIBUTION_WINDOW_HOURS). */
   readonly attributionWindowHours: number;
+  /**
+   * Whether served lists are recorded as impressions (RECORD_IMPRESSIONS on|off, default on). Off loses the online
+   * evaluation; it exists to measure what recording costs (`npm run bench:serving`).
+   */
+  readonly recordImpressions: boolean;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -212,6 +224,19 @@ export function loadConfig(env: Env = process.env): Config {
     port: int("PORT", 8080, 0, 65535),
     tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
+    databaseReplicaUrls: str("DATABASE_REPLICA_URLS", "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")
+      .map((u, k) => {
+        try {
+          if (!["postgres:", "postgresql:"].includes(new URL(u).protocol)) problems.push(`DATABASE_REPLICA_URLS entry ${k + 1} must use postgres: or postgresql:`);
+        } catch {
+          problems.push(`DATABASE_REPLICA_URLS entry ${k + 1} is not a valid URL`);
+        }
+        return u;
+      }),
+    readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
     redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
     redisPrefix: str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
@@ -246,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
       impressionFlushMs: int("IMPRESSION_FLUSH_MS", 1000, 10, 60_000),
       impressionBufferMax: int("IMPRESSION_BUFFER_MAX", 5000, 1, 1_000_000),
       attributionWindowHours: int("ATTRIBUTION_WINDOW_HOURS", 24, 1, 24 * 90),
+      recordImpressions: oneOf("RECORD_IMPRESSIONS", ["on", "off"] as const, "on") === "on",
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),

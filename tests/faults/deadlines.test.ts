@@ -9,7 +9,10 @@
  *   lock shortly after the deadline, while the test still holds it);
  * - the pool is not drained by abandoned statements: after more timed-out calls than the pool has connections, a
  *   call that needs PostgreSQL (Login) answers OK while the lock is still held; after it is released, the same
- *   calls answer OK.
+ *   calls answer OK;
+ * - work a handler leaves running after it answered (fire-and-forget writes) is not cancelled when the finished
+ *   call's connection closes: only a call that has not answered yet is cancelled. (A stub handler here: no product
+ *   handler can be made to do this on demand.)
  */
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -23,6 +26,7 @@ import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import type { TestDatabase } from "../support/database.ts";
 import { createTestUser, type TestUser } from "../auth/test-users.ts";
+import { EMPTY_IMPLS } from "../../src/server/services.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 
 const POOL = 2;
@@ -130,4 +134,30 @@ describe("deadlines", () => {
     expect(await codeOf(catalog.searchMovies({ query: "locked" }, { timeoutMs: 5000 }))).toBe("OK");
     expect(await grpcGetRecommendations(bob, 5000)).toBe("OK");
   }, 60_000);
+
+  it("does not cancel what a handler left running after it answered", async () => {
+    let detached: Promise<string> | undefined;
+    const stub: TestServer = await startTestServer({
+      env: { DATABASE_URL: db.url, DB_POOL_MAX: String(POOL) },
+      impls: {
+        ...EMPTY_IMPLS,
+        catalog: {
+          getMovie() {
+            // Started during the call, still running after the answer and after the connection closed.
+            detached = new Promise((r) => setTimeout(r, 300)).then(() =>
+              stub.orm.em.fork().execute<{ ok: string }[]>("select 'done' as ok from pg_sleep(0.2)").then((rows) => rows[0]!.ok, (e: unknown) => `failed: ${String(e)}`),
+            );
+            return {};
+          },
+        },
+      },
+    });
+    try {
+      const catalog = createClient(CatalogService, createConnectTransport({ baseUrl: stub.baseUrl, httpVersion: "1.1" }));
+      expect(await codeOf(catalog.getMovie({ lookup: { case: "id", value: "1" } }, { timeoutMs: 5000 }))).toBe("OK");
+      expect(await detached).toBe("done");
+    } finally {
+      await stub.close();
+    }
+  });
 });

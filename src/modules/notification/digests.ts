@@ -13,6 +13,7 @@ import type { Logger } from "../../platform/logger.ts";
 import { dueWindows, isoWeek, minuteToTime, type DueWindow } from "./digest-schedule.ts";
 import { idArray } from "./notification-view.ts";
 import type { Outbox, QueueRequest } from "./outbox.ts";
+import type { NotificationEvaluationHooks } from "./sent-lists.ts";
 import type { Template, TemplateStore } from "./templates.ts";
 
 const BATCH = 1000;
@@ -47,6 +48,8 @@ export interface DigestDeps {
   /** Where movie links point, e.g. https://app.example.com/movies/<id>. */
   movieUrl: (movieId: string) => string;
   tickMs: number;
+  /** Online evaluation: the movies of each digest queued (impressions). */
+  evaluation?: NotificationEvaluationHooks;
 }
 
 export function createDigests(deps: DigestDeps) {
@@ -128,7 +131,15 @@ export function createDigests(deps: DigestDeps) {
           }));
           const results = await deps.outbox.queue(requests);
           due += ids.length;
-          for (const r of results.values()) if (!r.duplicate && r.logs.length > 0) queued++;
+          for (const req of requests) {
+            const r = results.get(req.idempotencyKey);
+            if (!r || r.duplicate || r.logs.length === 0) continue;
+            queued++;
+            const c = data.get(req.userId);
+            const ids = (rows: Row[] | undefined) => (rows ?? []).map((m) => String(m.id));
+            deps.evaluation?.sent?.({ surface: "digest", userId: req.userId, requestId: req.idempotencyKey, algorithm: "digest_picks", movieIds: ids(c?.movies) });
+            deps.evaluation?.sent?.({ surface: "digest", userId: req.userId, requestId: `${req.idempotencyKey}:new`, algorithm: "new_releases", movieIds: ids(c?.new_releases) });
+          }
           if (users.length < BATCH) break;
         }
       }
