@@ -2,6 +2,7 @@
  * Configuration, read once from the environment, validated, and frozen.
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
+import { clusterTarget, isClusterUrl } from "./redis.ts";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
@@ -203,6 +204,18 @@ export function loadConfig(env: Env = process.env): Config {
     return v;
   };
 
+  /** REDIS_URL: one server (redis://, rediss://) or a cluster's seed nodes (redis+cluster://host:port,host:port). */
+  const redisUrl = (): string => {
+    const v = str("REDIS_URL", "redis://127.0.0.1:6379/0");
+    if (!isClusterUrl(v)) return url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]);
+    try {
+      clusterTarget(v);
+    } catch (e) {
+      problems.push(`REDIS_URL: ${(e as Error).message}`);
+    }
+    return v;
+  };
+
   const nodeEnv = oneOf("NODE_ENV", ENVS, "development");
   const corsOrigins = str("CORS_ORIGINS", nodeEnv === "production" ? "" : "*")
     .split(",")
@@ -237,8 +250,10 @@ export function loadConfig(env: Env = process.env): Config {
         return u;
       }),
     readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
-    redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
-    redisPrefix: str("REDIS_PREFIX", "movierec"),
+    redisUrl: redisUrl(),
+    // In a cluster every key shares one hash slot ({prefix}): the modules' MULTI blocks and Lua scripts, and BullMQ's,
+    // touch several keys, which a cluster allows only within one slot (see platform/redis.ts).
+    redisPrefix: isClusterUrl(str("REDIS_URL", "")) ? `{${str("REDIS_PREFIX", "movierec")}}` : str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
     logFormat: oneOf("LOG_FORMAT", ["auto", "json", "pretty"] as const, "auto"),
     corsOrigins,
