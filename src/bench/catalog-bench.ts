@@ -7,7 +7,8 @@
  * 3. the dataset import's throughput (rows/s) into another throw-away database.
  * Bounded (a fixed number of calls), loopback only; everything it creates is dropped at the end.
  * Options (env): BENCH_MOVIES (50000), BENCH_PERSONS (200000), BENCH_CAST_PER_MOVIE (20),
- * BENCH_CREW_PER_MOVIE (10), BENCH_CALLS (4000), BENCH_CONCURRENCY (32), BENCH_SKIP_IMPORT=1.
+ * BENCH_CREW_PER_MOVIE (10), BENCH_CALLS (4000), BENCH_CONCURRENCY (32), BENCH_SKIP_IMPORT=1, BENCH_SEARCH_ONLY=1 (only
+ * the SearchMovies loads, no import).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -208,6 +209,12 @@ export async function explainCatalogQueries(em: EntityManager): Promise<Array<{ 
   return out;
 }
 
+/** The word with its two middle letters swapped: the commonest typo. */
+function swapLetters(word: string): string {
+  const i = Math.floor(word.length / 2) - 1;
+  return word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2);
+}
+
 const pct = (xs: number[], p: number) => percentile(xs, p).toFixed(2);
 const report = (name: string, r: LoadResult) =>
   console.log(`${name.padEnd(44)} p50 ${pct(r.latencies, 50).padStart(7)} ms  p95 ${pct(r.latencies, 95).padStart(7)} ms  p99 ${pct(r.latencies, 99).padStart(7)} ms  ${ratePerSecond(r).toFixed(0).padStart(6)} req/s`);
@@ -287,6 +294,8 @@ async function main(): Promise<void> {
   };
   const calls = Number(env.BENCH_CALLS ?? 4000);
   const concurrency = Number(env.BENCH_CONCURRENCY ?? 32);
+  // BENCH_SEARCH_ONLY=1: only the SearchMovies loads (and no import), for work on search.
+  const searchOnly = env.BENCH_SEARCH_ONLY === "1";
   // The load average says how much of the machine the figures had (other processes share the cores).
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   const infra = await ensureInfrastructure({ databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, dataDir: path.resolve(".data/bench") });
@@ -320,24 +329,37 @@ async function main(): Promise<void> {
       const client = createClient(CatalogService, createGrpcTransport({ baseUrl: server.baseUrl }));
       console.log(`\ngRPC on loopback, ${concurrency} concurrent callers, ${calls} calls each (load average ${loadavg()[0]!.toFixed(1)}):`);
       const id = (i: number) => String(1 + ((i * 7919) % sizes.movies));
-      report("GetMovie uncached (distinct ids, cache miss)", await runLoad(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
-      report("GetMovie cached (same ids again)", await runLoad(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
-      const action2000s = { genreIds: ["1"], releaseYearMin: 2000, releaseYearMax: 2009, orderBy: MovieOrderBy.RATING, pageSize: 20 };
-      report("ListMovies Action 2000s by rating, page 1", await runLoad(calls, concurrency, () => client.listMovies(action2000s)));
-      const tokens: string[] = [];
-      let token = (await client.listMovies(action2000s)).nextPageToken;
-      while (token && tokens.length < 50) {
-        tokens.push(token);
-        token = (await client.listMovies({ ...action2000s, pageToken: token })).nextPageToken;
+      if (!searchOnly) {
+        report("GetMovie uncached (distinct ids, cache miss)", await runLoad(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
+        report("GetMovie cached (same ids again)", await runLoad(calls, concurrency, (i) => client.getMovie({ lookup: { case: "id", value: id(i) } })));
+        const action2000s = { genreIds: ["1"], releaseYearMin: 2000, releaseYearMax: 2009, orderBy: MovieOrderBy.RATING, pageSize: 20 };
+        report("ListMovies Action 2000s by rating, page 1", await runLoad(calls, concurrency, () => client.listMovies(action2000s)));
+        const tokens: string[] = [];
+        let token = (await client.listMovies(action2000s)).nextPageToken;
+        while (token && tokens.length < 50) {
+          tokens.push(token);
+          token = (await client.listMovies({ ...action2000s, pageToken: token })).nextPageToken;
+        }
+        report(`ListMovies same, pages 2-${tokens.length + 1} (uncached)`, await runLoad(calls, concurrency, (i) => client.listMovies({ ...action2000s, pageToken: tokens[i % tokens.length] })));
+        report("ListMovies popular, genre + language filters", await runLoad(calls, concurrency, (i) =>
+          client.listMovies({ genreIds: [String(1 + (i % 10))], originalLanguage: i % 2 ? "en" : "fr", minVoteCount: 100, pageSize: 20 }),
+        ));
       }
-      report(`ListMovies same, pages 2-${tokens.length + 1} (uncached)`, await runLoad(calls, concurrency, (i) => client.listMovies({ ...action2000s, pageToken: tokens[i % tokens.length] })));
-      report("ListMovies popular, genre + language filters", await runLoad(calls, concurrency, (i) =>
-        client.listMovies({ genreIds: [String(1 + (i % 10))], originalLanguage: i % 2 ? "en" : "fr", minVoteCount: 100, pageSize: 20 }),
-      ));
       const v = vocabulary();
       const queries = ["Avatar", "avtar", "Brad Pitt", "fight club", v[30]!, `${v[45]} ${v[300]}`, "soap salesman", v[1000]!];
-      report("SearchMovies (8 queries in turn)", await runLoad(Math.min(calls, 2000), concurrency, (i) => client.searchMovies({ query: queries[i % queries.length]!, pageSize: 20 })));
-      for (const q of ["Avatar", "avtar", "Brad Pitt"]) {
+      const searchCalls = Math.min(calls, 2000);
+      const search = (qs: readonly string[]) => runLoad(searchCalls, concurrency, (i) => client.searchMovies({ query: qs[i % qs.length]!, pageSize: 20 }));
+      report("SearchMovies (8 queries in turn)", await search(queries));
+      // Issue 12 item 7's bound: a misspelt query costs at most 2x a correctly spelt one (p95). Same words, one
+      // with a transposition or a dropped letter each, so only the typo path differs.
+      const exact = ["Avatar", "fight club", "fight", "Brad Pitt", v[30]!, `${v[45]} ${v[300]}`, v[610]!];
+      const typos = ["avtar", "fihgt club", "figt", "Brad Ptit", swapLetters(v[30]!), `${swapLetters(v[45]!)} ${v[300]}`, swapLetters(v[610]!)];
+      const exactRun = await search(exact);
+      report("SearchMovies correctly spelt (7 in turn)", exactRun);
+      const typoRun = await search(typos);
+      report("SearchMovies one typo each (7 in turn)", typoRun);
+      console.log(`  typo / exact p95 ratio: ${(percentile(typoRun.latencies, 95) / percentile(exactRun.latencies, 95)).toFixed(2)} (bound 2.00)`);
+      for (const q of ["Avatar", "avtar", "Brad Pitt", "fihgt club", typos[4]!]) {
         const res = await client.searchMovies({ query: q, pageSize: 3 });
         console.log(`  search ${JSON.stringify(q)} → ${res.movies.map((m) => m.title).join(" | ")}`);
       }
@@ -348,8 +370,8 @@ async function main(): Promise<void> {
     // The datasets come from --data-dir DIR or DATASETS_DIR (prepared by `npm run datasets -- DIR`).
     const flag = process.argv.indexOf("--data-dir");
     const datasetsDir = flag > 0 ? process.argv[flag + 1] : env.DATASETS_DIR;
-    if (env.BENCH_SKIP_IMPORT !== "1" && !datasetsDir) console.log("\ndataset import skipped: pass --data-dir DIR or set DATASETS_DIR");
-    if (env.BENCH_SKIP_IMPORT !== "1" && datasetsDir) {
+    if (env.BENCH_SKIP_IMPORT !== "1" && !searchOnly && !datasetsDir) console.log("\ndataset import skipped: pass --data-dir DIR or set DATASETS_DIR");
+    if (env.BENCH_SKIP_IMPORT !== "1" && !searchOnly && datasetsDir) {
       const { measureImportThroughput } = await import("../modules/catalog/dataset-import.ts");
       const importUrl = await createDatabase(infra.databaseUrl, importDb);
       try {

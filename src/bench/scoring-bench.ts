@@ -13,7 +13,7 @@
  * structure, so this measures cost, not quality (that is `npm run eval`). Everything it creates is dropped at the end.
  */
 import { randomBytes } from "node:crypto";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -47,7 +47,9 @@ const concurrency = Number(args.concurrency ?? 32);
 const rescoreSamples = Number(args["rescore-samples"] ?? 200);
 const maxItems = Number(args["max-items"] ?? 2500);
 const SIGNED_IN = 128;
-const opts = { topN: 100, maxItems };
+const stats = { read: 0, compute: 0, write: 0 };
+const opts = { topN: 100, maxItems, stats };
+const load = () => `load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`;
 
 /** Pareto activity (α = 1.5, capped) with the scale parameter that gives the target mean before de-duplication. */
 const ALPHA = 1.5;
@@ -146,7 +148,7 @@ async function admin(adminUrl: string, sql: string, params: unknown[] = []): Pro
 }
 
 async function main(): Promise<void> {
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${mib(totalmem())} RAM, node ${process.version}; scale ${scale}: ${JSON.stringify(SIZES)}`);
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${mib(totalmem())} RAM, node ${process.version}; scale ${scale}: ${JSON.stringify(SIZES)}; ${load()}`);
   const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
   const suffix = randomBytes(4).toString("hex");
   const dbName = `movierec_bench_scoring_${suffix}`;
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
     const trainWall = (performance.now() - t) / 1000;
     const peak = process.resourceUsage().maxRSS * 1024;
     const stored = (await store.current())!;
-    console.log(`\ntraining: ${trainWall.toFixed(1)} s in all (load from PostgreSQL ${trained.loadSeconds.toFixed(1)} s, fit ${(trained.meta.trainSeconds - trained.loadSeconds).toFixed(1)} s, publish ${(trainWall - trained.meta.trainSeconds).toFixed(1)} s)`);
+    console.log(`\ntraining: ${trainWall.toFixed(1)} s in all (load from PostgreSQL ${trained.loadSeconds.toFixed(1)} s, fit ${(trained.meta.trainSeconds - trained.loadSeconds).toFixed(1)} s, publish ${(trainWall - trained.meta.trainSeconds).toFixed(1)} s); ${load()}`);
     console.log(`  ${trained.meta.userCount} users × ${trained.meta.movieCount} movies, ${trained.meta.interactionCount} interactions (${trained.data.user.length} user-movie pairs); EASE on ${stored.model.ease.items.length} items, kNN ${stored.model.knn.indices.length} neighbours`);
     console.log(`  peak RSS ${mib(peak)} (before training ${mib(rssBefore)}); heap now ${mib(process.memoryUsage().heapUsed)}; artefact ${mib((await deps.redis.strlen(`rec:model:blob:${trained.meta.version}`)))} in Redis`);
 
@@ -212,7 +214,8 @@ async function main(): Promise<void> {
       },
     });
     const batchSeconds = (performance.now() - t) / 1000;
-    console.log(`batch scoring: ${all.users} users, ${all.rows} rows in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}`);
+    console.log(`batch scoring: ${all.users} users, ${all.rows} rows in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
+    console.log(`  time by phase, summed over concurrent batches: read histories ${(stats.read / 1000).toFixed(1)} s, compute ${(stats.compute / 1000).toFixed(1)} s, write (COPY + swap + reasons) ${(stats.write / 1000).toFixed(1)} s`);
 
     // 3. Incremental rescoring of single users (the job's work: read history, fold in, replace rows, reasons).
     const sample = await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from users tablesample bernoulli (5) repeatable (7) limit ?", [rescoreSamples]);
@@ -230,7 +233,7 @@ async function main(): Promise<void> {
       const client = createClient(RecommendationService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.port}` }));
       const call = (i: number) => client.getRecommendations({ algorithm: Algorithm.HYBRID, limit: 20 }, { headers: callers[i % callers.length]!.headers });
       const first = await call(0);
-      console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid):`);
+      console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid; the callers run in the server's own process); ${load()}:`);
       console.log(`  sample: ${first.recommendations.slice(0, 3).map((r) => `${r.movie?.title} (${r.score.toFixed(2)}, "${r.reason}")`).join(" | ")}`);
       report("uncached (list dropped from Redis first)", await runLoad(calls, concurrency, call, (i) => invalidateUser(deps.redis, callers[i % callers.length]!.userId)));
       await Promise.all(callers.map((_, i) => call(i)));

@@ -18,6 +18,7 @@ import type { Ratings } from "./ratings-file.ts";
 import type { Split } from "./split.ts";
 import { readMovieInfo, servedEvaluation } from "./served-eval.ts";
 import { openBenchDatabase } from "../bench/bench-database.ts";
+import { loadLine, machineLine } from "../bench/conditions.ts";
 import { loadConfig } from "../platform/config.ts";
 import { createLogger } from "../platform/logger.ts";
 import { createRedis } from "../platform/redis.ts";
@@ -80,6 +81,7 @@ const figures = { users: set.test.size, catalogue: set.catalogue, trainInteracti
 if (args.json) {
   console.log(JSON.stringify(figures, null, 2));
 } else {
+  console.log(machineLine());
   console.log(`${ratingsPath}: ${figures.users} users, ${figures.catalogue} items in training, ${figures.trainInteractions} train / ${figures.testInteractions} test interactions`);
   console.log(`training ${trainSeconds.toFixed(1)} s (EASE on the ${maxItems} most popular items, item-kNN, content, trending)`);
   console.log("model              NDCG@10  Recall@10  HR@10   Coverage@10  scoring s");
@@ -93,6 +95,7 @@ if (args.json) {
     console.log(`served vs offline hybrid NDCG@10: ${gap >= 0 ? "+" : ""}${gap.toFixed(1)}% · load ${served.seconds.load.toFixed(1)} s, train job ${served.seconds.train.toFixed(1)} s, score-all ${served.seconds.score.toFixed(1)} s, GetRecommendations ${served.seconds.serve.toFixed(1)} s`);
     console.log(`served model: ${JSON.stringify(served.modelMeta)}`);
   }
+  console.log(`at the end: ${loadLine()}`);
   console.log("reference (issue): MostPop 0.088 · item-kNN 0.105 · PureSVD-50 0.114 · EASE λ=500 0.132 (Recall 0.134, coverage 0.063)");
 }
 

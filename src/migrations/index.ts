@@ -12,6 +12,7 @@ import { Analytics } from "./0006-analytics.ts";
 import { RescoreRequests } from "./0011-rescore-requests.ts";
 import { TitleWords } from "./0012-title-words.ts";
 import { OnlineEvaluation } from "./0014-online-evaluation.ts";
+import { TitleWordsKnn } from "./0015-title-words-knn.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "0011-rescore-requests", class: RescoreRequests },
   { name: "0012-title-words", class: TitleWords },
   { name: "0014-online-evaluation", class: OnlineEvaluation },
+  { name: "0015-title-words-knn", class: TitleWordsKnn },
 ];

@@ -2,6 +2,7 @@
  * Configuration, read once from the environment, validated, and frozen.
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
+import { clusterTarget, isClusterUrl } from "./redis.ts";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
@@ -16,6 +17,13 @@ export interface Config {
   /** TLS on that port (ALPN h2 + http/1.1) and client-certificate identities; undefined = cleartext. */
   readonly tls: TlsConfig | undefined;
   readonly databaseUrl: string;
+  /**
+   * Streaming replicas of DATABASE_URL (DATABASE_REPLICA_URLS, comma-separated) for reads that tolerate lag: the
+   * catalogue, trending, similar movies, served recommendations, reports. Empty: everything reads the primary.
+   */
+  readonly databaseReplicaUrls: readonly string[];
+  /** How long a user's reads stay on the primary after their own write (DATABASE_READ_YOUR_WRITES_MS). */
+  readonly readYourWritesMs: number;
   readonly redisUrl: string;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   readonly redisPrefix: string;
@@ -108,6 +116,11 @@ export interface AnalyticsConfig {
   readonly impressionBufferMax: number;
   /** Clicks and conversions count for an impression shown at most this many hours before (ATTRIBUTION_WINDOW_HOURS). */
   readonly attributionWindowHours: number;
+  /**
+   * Whether served lists are recorded as impressions (RECORD_IMPRESSIONS on|off, default on). Off loses the online
+   * evaluation; it exists to measure what recording costs (`npm run bench:serving`).
+   */
+  readonly recordImpressions: boolean;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -191,6 +204,18 @@ export function loadConfig(env: Env = process.env): Config {
     return v;
   };
 
+  /** REDIS_URL: one server (redis://, rediss://) or a cluster's seed nodes (redis+cluster://host:port,host:port). */
+  const redisUrl = (): string => {
+    const v = str("REDIS_URL", "redis://127.0.0.1:6379/0");
+    if (!isClusterUrl(v)) return url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]);
+    try {
+      clusterTarget(v);
+    } catch (e) {
+      problems.push(`REDIS_URL: ${(e as Error).message}`);
+    }
+    return v;
+  };
+
   const nodeEnv = oneOf("NODE_ENV", ENVS, "development");
   const corsOrigins = str("CORS_ORIGINS", nodeEnv === "production" ? "" : "*")
     .split(",")
@@ -212,8 +237,23 @@ export function loadConfig(env: Env = process.env): Config {
     port: int("PORT", 8080, 0, 65535),
     tls: loadTlsConfig(env, str, int, problems),
     databaseUrl: url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/movierec", ["postgres:", "postgresql:"]),
-    redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
-    redisPrefix: str("REDIS_PREFIX", "movierec"),
+    databaseReplicaUrls: str("DATABASE_REPLICA_URLS", "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")
+      .map((u, k) => {
+        try {
+          if (!["postgres:", "postgresql:"].includes(new URL(u).protocol)) problems.push(`DATABASE_REPLICA_URLS entry ${k + 1} must use postgres: or postgresql:`);
+        } catch {
+          problems.push(`DATABASE_REPLICA_URLS entry ${k + 1} is not a valid URL`);
+        }
+        return u;
+      }),
+    readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
+    redisUrl: redisUrl(),
+    // In a cluster every key shares one hash slot ({prefix}): the modules' MULTI blocks and Lua scripts, and BullMQ's,
+    // touch several keys, which a cluster allows only within one slot (see platform/redis.ts).
+    redisPrefix: isClusterUrl(str("REDIS_URL", "")) ? `{${str("REDIS_PREFIX", "movierec")}}` : str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
     logFormat: oneOf("LOG_FORMAT", ["auto", "json", "pretty"] as const, "auto"),
     corsOrigins,
@@ -246,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
       impressionFlushMs: int("IMPRESSION_FLUSH_MS", 1000, 10, 60_000),
       impressionBufferMax: int("IMPRESSION_BUFFER_MAX", 5000, 1, 1_000_000),
       attributionWindowHours: int("ATTRIBUTION_WINDOW_HOURS", 24, 1, 24 * 90),
+      recordImpressions: oneOf("RECORD_IMPRESSIONS", ["on", "off"] as const, "on") === "on",
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),

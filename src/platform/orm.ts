@@ -15,6 +15,8 @@ export interface OrmOpenOptions {
   poolMax?: number;
   /** Log every query (development only). */
   debug?: boolean;
+  /** Streaming replicas for lag-tolerant reads (see read-replica.ts); each gets its own pool of `poolMax`. */
+  replicaUrls?: readonly string[];
   /** Where the pool reports PostgreSQL going away and coming back (one line per change). */
   dependencies?: DependencyLog;
 }
@@ -44,8 +46,13 @@ export function ormOptions(databaseUrl: string, opts: OrmOpenOptions = {}): Opti
     namingStrategy: PostgresNamingStrategy,
     extensions: [Migrator],
     pool: { min: 0, max: opts.poolMax ?? 10 },
+    // Replicas serve only the reads that ask for them (platform/read-replica.ts): MikroORM's default would send every
+    // find() outside a transaction to a replica, including a user's read right after their own write.
+    // A replica down is no outage (reads fall back to the primary): its clients report nothing to the dependency log.
+    replicas: (opts.replicaUrls ?? []).map((url, k) => ({ name: `replica-${k + 1}`, clientUrl: url, driverOptions: { Client: pgClientClass(), ...urlSessionOptions(url) } })),
+    preferReadReplicas: false,
     // Our pg client class: statements of a call are cancelled at its deadline; connection failures are reported.
-    driverOptions: { Client: pgClientClass(opts.dependencies) },
+    driverOptions: { Client: pgClientClass(opts.dependencies), ...urlSessionOptions(databaseUrl) },
     debug: opts.debug ?? false,
     // Every request and job must fork its own EntityManager; touching `orm.em` directly is a bug we want to see.
     allowGlobalContext: false,
@@ -65,6 +72,16 @@ export function ormOptions(databaseUrl: string, opts: OrmOpenOptions = {}): Opti
       silent: !(opts.debug ?? false),
     },
   };
+}
+
+/**
+ * MikroORM reads host, port, user, password and database from a URL and drops its query string; `application_name`
+ * (what pg_stat_activity shows, and how an operator tells the API's sessions on a replica or behind PgBouncer from
+ * others) is passed on to the `pg` pool here.
+ */
+function urlSessionOptions(url: string): { application_name?: string } {
+  const name = new URL(url).searchParams.get("application_name");
+  return name ? { application_name: name } : {};
 }
 
 /** Connects to `databaseUrl` and returns the ORM (call `orm.close()` on shutdown). Does not migrate. */

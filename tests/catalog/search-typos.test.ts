@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { searchMovies } from "../../src/modules/catalog/movie-search.ts";
-import { editDistance, titleWords, typoLookups } from "../../src/modules/catalog/title-typos.ts";
+import { TYPO_LOOKUP_SQL, editDistance, titleWords, typoLookups } from "../../src/modules/catalog/title-typos.ts";
 import { InvalidInputError } from "../../src/platform/errors.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 import { insertMovie } from "./fixtures.ts";
@@ -69,6 +69,9 @@ describe("typos in any word of a title", () => {
     ["shwashank redemption", ["shawshank"], "transposition"],
     ["casablance", ["casablanca"], "wrong last letter"],
     ["laberinto del fuano", ["pans"], "typo in the original title's word (title vocabulary holds both)"],
+    // Trigram similarity of "glsas" to "glass" is exactly the 0.2 floor; the first KNN version compared distances as
+    // reals (1 - 0.2 > 0.8) and dropped it.
+    ["glsas", ["menagerie1987", "menagerie1973", "menagerie1950"], "swapped letters at the trigram floor"],
   ])("%s finds %j (%s)", async (query, expected) => {
     const found = await search(query);
     expect(found.slice(0, expected.length)).toEqual(expected.map((k) => ids[k]));
@@ -79,6 +82,17 @@ describe("typos in any word of a title", () => {
     const found = await search("lanturn");
     expect(found).toContain(ids.saturn);
     expect(found.indexOf(ids.lantern)).toBeLessThan(found.indexOf(ids.saturn));
+  });
+
+  it("finds a misspelt word's neighbours through the GiST trigram index (KNN), in one statement", async () => {
+    // With 20 titles a sequential scan is cheaper; turned off, the plan shows the index can serve the order.
+    const plan = await t.orm.em.fork().transactional(async (tx) => {
+      await tx.execute("set local enable_seqscan = off");
+      const rows = await tx.execute<{ "QUERY PLAN": string }[]>(`explain ${TYPO_LOOKUP_SQL}`, ['["labyrnth"]']);
+      return rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toMatch(/Index Scan using idx_movie_title_words_trgm_gist on movie_title_words/);
+    expect(plan).toMatch(/Order By: \(word <-> /);
   });
 
   it("corrects only within two edits, and leaves correct words alone", async () => {

@@ -1,6 +1,7 @@
 /**
  * The operator console in real headless Chromium (Debian's, driven by puppeteer-core: no browser download). A staff
- * member signs in and every page renders with data from the real server; plots have drawn pixels; a non-staff
+ * member signs in and every page renders with data from the real server (a user's history next to their
+ * recommendations, recent delivery failures with reasons); plots have drawn pixels; a non-staff
  * account sees the server's PERMISSION_DENIED. A screenshot of each page goes to test-results/console/.
  */
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -37,6 +38,8 @@ let staff: TestUser;
 let member: TestUser;
 const title = `Console Test Movie ${Date.now()}`;
 const templateName = `console-${Date.now()}`;
+const recommendedTitle = `Console Recommended ${Date.now()}`;
+const failureReason = `550 mailbox unavailable (console ${Date.now()})`;
 
 beforeAll(async () => {
   if (skip) return;
@@ -48,6 +51,14 @@ beforeAll(async () => {
   await sql(ts.orm, `insert into user_movie_interactions (user_id, movie_id, interaction_type, source) values (?, ?, 'like', 'web'), (?, ?, 'view', 'web')`, [member.userId, movieId, staff.userId, movieId]);
   await sql(ts.orm, `insert into user_activity_logs (user_id, session_id, action_type, movie_id, ip_address, user_agent, source) values (?, 'console-s', 'movie_view', ?, '192.0.2.0', 'ua', 'web')`, [member.userId, movieId]);
   await sql(ts.orm, `insert into user_recommendations (user_id, movie_id, score, algorithm, clicked) values (?, ?, 0.9, 'hybrid', true)`, [member.userId, movieId]);
+  // Something to recommend to the member: a movie another user liked (trending, with its reason).
+  const trendingId = await insertMovie(ts.orm, recommendedTitle);
+  await sql(ts.orm, `insert into user_movie_interactions (user_id, movie_id, interaction_type, source) values (?, ?, 'like', 'web')`, [staff.userId, trendingId]);
+  // A delivery failure with its reason, dated ahead (within today, UTC, for the per-day table) so it heads the
+  // shared database's recent-failures list.
+  await sql(ts.orm, `insert into notification_logs (user_id, notification_type, subject, content, recipient, status, error_message, created_at)
+    values (?, 'email', 'Hello', 'Body', 'member@example.test', 'failed', ?,
+            least(now() + interval '1 hour', (date_trunc('day', now() at time zone 'UTC') + interval '1 day' - interval '1 second') at time zone 'UTC'))`, [member.userId, failureReason]);
   const notifications = createClient(NotificationService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
   await notifications.createTemplate(
     { template: { name: templateName, templateType: TemplateType.EMAIL_RECOMMENDATION, subject: "Hi {{user.first_name}}", htmlContent: "<p>{{movie.title}}</p>", textContent: "Watch {{movie.title}}", isActive: true } },
@@ -114,6 +125,14 @@ describe.skipIf(skip)("operator console in headless Chromium", () => {
     await page.type("input[name=user-query]", member.username);
     await page.click("[data-testid=page-recommendations] form button");
     await page.waitForFunction((u) => document.querySelector("[data-testid=user-lookup]")?.textContent?.includes(u), {}, member.username);
+    // The user's history next to their recommendations and reasons (staff reads of another user's data).
+    await page.click(`[data-testid=user-table] button[data-user-id="${member.userId}"]`);
+    await page.waitForFunction((t) => document.querySelector("[data-testid=history-table]")?.textContent?.includes(t), {}, title);
+    expect(await page.$eval("[data-testid=history-table]", (e) => e.textContent)).toContain("like");
+    await page.waitForFunction((t) => document.querySelector("[data-testid=recommendation-table]")?.textContent?.includes(t), {}, recommendedTitle);
+    const reason = await page.$$eval("[data-testid=recommendation-table] tbody tr", (rows, t) => rows.find((r) => r.textContent?.includes(t as string))?.lastElementChild?.textContent ?? "", recommendedTitle);
+    expect(reason).not.toBe("");
+    expect(await page.$("[data-testid=user-detail] [data-testid=error]")).toBeNull();
     await page.screenshot({ path: join(SCREENSHOTS, "recommendations.png"), fullPage: true });
 
     await open(page, "#catalogue", "page-catalogue");
@@ -152,6 +171,12 @@ describe.skipIf(skip)("operator console in headless Chromium", () => {
     await page.keyboard.type(" - live edit");
     await page.waitForFunction(() => document.querySelector("[data-testid=template-preview] strong")?.textContent === "Hi Ada - live edit");
     expect(await drawnPixels(page, "chart-funnel")).toBeGreaterThan(0);
+    // Failures per day are dated (they used to come from the whole-range rows, which carry no date).
+    const failureDays = await page.$$eval("[data-testid=failures] tbody tr td:first-child", (tds) => tds.map((td) => td.textContent));
+    expect(failureDays.length).toBeGreaterThan(0);
+    expect(failureDays.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d ?? ""))).toBe(true);
+    // Recent failures of every user, with the reason.
+    await page.waitForFunction((r) => document.querySelector("[data-testid=failure-table]")?.textContent?.includes(r), {}, failureReason);
     await page.screenshot({ path: join(SCREENSHOTS, "notifications.png"), fullPage: true });
     await page.close();
   });

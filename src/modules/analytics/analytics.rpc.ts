@@ -74,6 +74,8 @@ function originOf(ctx: HandlerContext, trust: ProxyTrust): RequestOrigin {
 }
 
 export interface AnalyticsRpcDeps extends IngestDeps, ReportsRpcDeps {
+  /** Where the staff reports read (a replica when configured: reports tolerate lag); default `pool`. */
+  reportsPool?: ReportsRpcDeps["pool"];
   readonly trust: ProxyTrust;
   /** Stores one RecordMetric measurement. */
   readonly recordMetric: (row: MetricRow) => Promise<void>;
@@ -137,6 +139,6 @@ export function createAnalyticsRpc(deps: AnalyticsRpcDeps): Partial<ServiceImpl<
       return {};
     },
 
-    ...createReportsRpc(deps),
+    ...createReportsRpc({ ...deps, pool: deps.reportsPool ?? deps.pool }),
   };
 }

@@ -6,6 +6,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { readPool } from "../../platform/read-replica.ts";
 import { createAnalyticsRpc } from "./analytics.rpc.ts";
 import { createProxyTrust } from "./client-address.ts";
 import { createEventStore } from "./event-store.ts";
@@ -36,6 +37,7 @@ export function createAnalyticsModule(deps: AnalyticsModuleDeps) {
     trust: createProxyTrust(deps.config.analytics.trustedProxies),
     recordMetric: async (row) => insertMetrics(await pool(), [row]),
     pool,
+    reportsPool: readPool(deps.orm),
   });
   return { rpc, store };
 }

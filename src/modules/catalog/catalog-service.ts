@@ -6,6 +6,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { ConflictError, NotFoundError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { forkForReads } from "../../platform/read-replica.ts";
 import { CatalogCache, type CatalogCacheOptions } from "./catalog-cache.ts";
 import type { GenreRecord, MovieDetails, MovieLookup, MovieRecord, Page, PersonCreditRecord, PersonRecord } from "./catalog-types.ts";
 import { decodeCursor, encodeCursor, fingerprint, pageSize } from "./cursor.ts";
@@ -30,9 +31,11 @@ export type CatalogService = ReturnType<typeof createCatalogService>;
 export function createCatalogService(deps: CatalogServiceDeps) {
   const cache = new CatalogCache({ redis: deps.redis, log: deps.log, ...deps.cache });
   const em = () => deps.orm.em.fork();
+  // Catalogue reads tolerate replication lag: a replica when DATABASE_REPLICA_URLS names one (writes: the primary).
+  const reads = () => forkForReads(deps.orm);
 
   /** Details by database id through the cache. */
-  const detailsById = async (id: string) => (await cache.movie<MovieDetails>(id, () => loadMovieDetails(em(), { by: "id", id }))).value;
+  const detailsById = async (id: string) => (await cache.movie<MovieDetails>(id, () => loadMovieDetails(reads(), { by: "id", id }))).value;
 
   return {
     cache,
@@ -55,7 +58,7 @@ export function createCatalogService(deps: CatalogServiceDeps) {
           }
         }
         if (!details) {
-          details = await loadMovieDetails(em(), lookup);
+          details = await loadMovieDetails(reads(), lookup);
           if (details) cache.rememberAlias(kind, key, details.movie.id);
         }
       }
@@ -65,23 +68,23 @@ export function createCatalogService(deps: CatalogServiceDeps) {
 
     /** BatchGetMovies: request order kept, missing ids reported. */
     batchGetMovies(ids: readonly string[]) {
-      return batchGetMovies(em(), ids);
+      return batchGetMovies(reads(), ids);
     },
 
     /** ListMovies; first pages are cached per filter/order/size. */
     async listMovies(q: ListMoviesQuery): Promise<Page<MovieRecord>> {
-      if (q.pageToken) return listMovies(em(), q);
+      if (q.pageToken) return listMovies(reads(), q);
       const name = fingerprint(["first-page", normalizeListQuery(q), pageSize(q.pageSize)]);
-      return (await cache.list(name, () => listMovies(em(), q))).value;
+      return (await cache.list(name, () => listMovies(reads(), q))).value;
     },
 
     searchMovies(q: SearchMoviesQuery): Promise<Page<MovieRecord>> {
-      return searchMovies(em(), q);
+      return searchMovies(reads(), q);
     },
 
     /** ListGenres from the cached full list; page size 0 means everything. */
     async listGenres(q: { pageSize?: number; pageToken?: string }): Promise<Page<GenreRecord>> {
-      const genres = (await cache.list("genres", () => allGenres(em()))).value;
+      const genres = (await cache.list("genres", () => allGenres(reads()))).value;
       const fp = fingerprint(["genres"]);
       const cursor = decodeCursor(q.pageToken ?? "", fp);
       const after = cursor
@@ -94,14 +97,14 @@ export function createCatalogService(deps: CatalogServiceDeps) {
     },
 
     async getPerson(lookup: PersonLookup): Promise<{ person: PersonRecord; knownFor: MovieRecord[] }> {
-      const fork = em();
+      const fork = reads();
       const person = await findPerson(fork, lookup);
       if (!person) throw new NotFoundError("person", lookup.by === "id" ? lookup.id : `tmdb:${lookup.tmdbId}`);
       return { person, knownFor: await knownFor(fork, person.id) };
     },
 
     async listPersonCredits(q: { personId: string; kind?: CreditKind; pageSize?: number; pageToken?: string }): Promise<Page<PersonCreditRecord>> {
-      const fork = em();
+      const fork = reads();
       if (!(await findPerson(fork, { by: "id", id: q.personId }))) throw new NotFoundError("person", q.personId);
       return listPersonCredits(fork, q);
     },

@@ -21,17 +21,18 @@ type Row = Record<string, unknown>;
 
 export function createHistory(deps: { orm: MikroORM }) {
   return {
-    /** Newest first; optional status and type filters. */
-    async list(userId: string, req: { pageSize: number; pageToken: string; status?: NotificationStatus; type?: NotificationType }) {
+    /** Newest first; optional status and type filters. Without a user (staff), every user's: e.g. recent failures. */
+    async list(userId: string | undefined, req: { pageSize: number; pageToken: string; status?: NotificationStatus; type?: NotificationType }) {
       const size = pageSize(req.pageSize);
       const after = decodePageToken(req.pageToken, ["time", "id"]);
-      const where = ["user_id = ?"];
-      const params: unknown[] = [userId];
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (userId !== undefined) (where.push("user_id = ?"), params.push(userId));
       if (req.status) (where.push("status = ?"), params.push(req.status));
       if (req.type) (where.push("notification_type = ?"), params.push(req.type));
       if (after) (where.push("(created_at, id) < (?::timestamptz, ?::bigint)"), params.push(after[0], after[1]));
       const rows = await deps.orm.em.fork().execute<Row[]>(
-        `select ${VIEW_COLUMNS} from notification_logs where ${where.join(" and ")} order by created_at desc, id desc limit ?`,
+        `select ${VIEW_COLUMNS} from notification_logs ${where.length ? `where ${where.join(" and ")}` : ""} order by created_at desc, id desc limit ?`,
         [...params, size + 1],
       );
       const notifications: NotificationView[] = rows.slice(0, size).map(toNotificationView);

@@ -219,7 +219,8 @@ export function createNotificationRpc(deps: {
     async listNotifications(req, ctx) {
       const caller = requireUser(callerOf(ctx));
       if (req.userId !== "" && req.userId !== caller.userId && !caller.isStaff) throw new PermissionError("only staff may list another user's notifications");
-      const page = await deps.history.list(req.userId || caller.userId, {
+      if (req.allUsers && !caller.isStaff) throw new PermissionError("only staff may list every user's notifications");
+      const page = await deps.history.list(req.allUsers ? undefined : req.userId || caller.userId, {
         pageSize: req.pageSize,
         pageToken: req.pageToken,
         status: STATUS_DOMAIN.get(req.status),

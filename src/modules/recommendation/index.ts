@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Queues } from "../../platform/queues.ts";
+import { createReadRouting } from "../../platform/read-replica.ts";
 import { ModelStore } from "./model-store.ts";
 import { createRecommendationRpc } from "./recommendation.rpc.ts";
 import { createRecommendationService, DEFAULT_OPTIONS, type RecommendationOptions } from "./recommendation-service.ts";
@@ -29,7 +30,7 @@ export function createRecommendationModule(
     redis: Redis;
     queues: Queues;
     log: Logger;
-    config?: Pick<Config, "recommendation">;
+    config?: Pick<Config, "recommendation"> & Partial<Pick<Config, "readYourWritesMs">>;
     afterRescore?: (userIds: readonly string[]) => Promise<void>;
     /** Online evaluation: impressions and outcomes of served lists (see serving-hooks.ts). */
     servingHooks?: ServingHooks;
@@ -43,7 +44,7 @@ export function createRecommendationModule(
   const store = new ModelStore(deps.redis);
   const rescoreSweepMs = rc?.rescoreSweepMs ?? 30_000;
   const base = { orm: deps.orm, redis: deps.redis, scoringQueue: deps.queues.scoring, store, options: opts, afterRescore: deps.afterRescore };
-  const service = createRecommendationService({ ...base, log: deps.log });
+  const service = createRecommendationService({ ...base, log: deps.log, reads: createReadRouting(deps.orm, deps.redis, deps.config?.readYourWritesMs ?? 5000) });
   return {
     service,
     store,

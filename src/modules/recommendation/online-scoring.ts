@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import type { AlgorithmName } from "./algorithms/recommender.ts";
 import type { ModelStore } from "./model-store.ts";
 import { rescoreUser, type ScoringOptions } from "./scoring.ts";
-import { listKey } from "./serving-cache.ts";
+import { bounded, listKey } from "./serving-cache.ts";
 
 /** Users with more interactions than this wait for the worker (their fold-in costs more, and their rows exist). */
 export const ONLINE_MAX_INTERACTIONS = 200;
@@ -22,7 +22,7 @@ export async function scoreOnReadIfStale(
   algorithm: AlgorithmName,
 ): Promise<boolean> {
   // A cached list was built after the last write (writes drop it): nothing to do, and no query.
-  if ((await deps.redis.exists(listKey(userId, algorithm)).catch(() => 0)) > 0) return false;
+  if ((await bounded(deps.redis.exists(listKey(userId, algorithm)), 0)) > 0) return false;
   const [state] = await deps.orm.em.fork().execute<{ last: Date | null; n: number; generated: Date | null }[]>(
     `select (select max("timestamp") from user_movie_interactions where user_id = ?::bigint) as last,
             (select count(*) from (select 1 from user_movie_interactions where user_id = ?::bigint limit ?) t)::int as n,
@@ -31,7 +31,8 @@ export async function scoreOnReadIfStale(
   );
   if (!state?.last || state.n > ONLINE_MAX_INTERACTIONS) return false;
   if (state.generated && new Date(state.generated) >= new Date(state.last)) return false;
-  const stored = await deps.store.current().catch(() => null);
+  // Bounded like every serving-path Redis call; a model still loading keeps loading and is cached for the next read.
+  const stored = await bounded(deps.store.current(), null);
   if (!stored) return false; // no model yet: the cold-start list serves meanwhile
   await rescoreUser(deps.orm, deps.redis, stored, userId, deps.options);
   return true;

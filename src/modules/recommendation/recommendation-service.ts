@@ -7,6 +7,7 @@ import type { Redis } from "ioredis";
 import type { Queue } from "bullmq";
 import { ConflictError, NotFoundError } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { createReadRouting, type ReadRouting } from "../../platform/read-replica.ts";
 import type { AlgorithmName } from "./algorithms/recommender.ts";
 import type { FeedbackType, InteractionType } from "./entities/index.ts";
 import { deleteInteraction, listInteractions, recordInteraction, type RecordInput } from "./interactions.ts";
@@ -41,18 +42,28 @@ export interface RecommendationDeps {
   store: ModelStore;
   log: Logger;
   options: RecommendationOptions;
+  /** Where lag-tolerant reads go (replicas) and read-your-writes per user; default: a routing over `orm` with a 5 s window. */
+  reads?: ReadRouting;
 }
 
 export type RecommendationService = ReturnType<typeof createRecommendationService>;
 
 export function createRecommendationService(deps: RecommendationDeps) {
   const em = () => deps.orm.em.fork();
+  // Trending, similar movies and served lists may read a replica; a user's own interactions never do, and for a
+  // while after their write neither do their served lists (platform/read-replica.ts).
+  const routing = deps.reads ?? createReadRouting(deps.orm, deps.redis, 5000);
   /** After a committed write: fresh lists on the next read, and a rescoring soon (best effort). */
   const afterWrite = async (userId: string) => {
+    await routing.wrote(userId);
     await invalidateUser(deps.redis, userId);
     await enqueueRescore(deps.scoringQueue, userId, deps.options.rescoreDebounceMs).catch((err: unknown) => deps.log.warn({ err: String(err), userId }, "rescore not enqueued"));
   };
   return {
+    /** True when an account with this id exists (staff look-ups name users by id). */
+    async userExists(userId: string): Promise<boolean> {
+      return (await em().execute("select 1 from users where id = ?::bigint", [userId])).length > 0;
+    },
     async recordInteraction(input: RecordInput, recommendationId?: string) {
       const r = await recordInteraction(em(), input);
       if (recommendationId) await this.recordClick(input.userId, recommendationId).catch(() => undefined);
@@ -74,13 +85,15 @@ export function createRecommendationService(deps: RecommendationDeps) {
         return getVariantRecommendations(em(), deps.redis, deps.store, userId, opts.hybrid, opts);
       }
       // New and light users get their first personalised list on this read, not after the queue (online-scoring.ts).
-      await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) =>
-        deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list"),
-      );
-      return getRecommendations(em(), deps.redis, userId, opts);
+      const scored = await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) => {
+        deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list");
+        return false;
+      });
+      // Rows just written on the primary are read there: a lagging replica would serve (and cache) the old list.
+      return getRecommendations(scored ? em() : await routing.readsFor(userId), deps.redis, userId, opts);
     },
-    getSimilar: (movieId: string, limit: number) => getSimilar(em(), deps.redis, deps.store, movieId, limit),
-    getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(em(), deps.redis, opts),
+    getSimilar: (movieId: string, limit: number) => getSimilar(routing.reads(), deps.redis, deps.store, movieId, limit),
+    getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(routing.reads(), deps.redis, opts),
     /** Marks one of the user's recommendations clicked; the first click's time stays. */
     async recordClick(userId: string, recommendationId: string): Promise<Date> {
       const rows = await em().execute<{ clicked_at: Date }[]>(

@@ -19,7 +19,7 @@ import {
 } from "../../../gen/movierec/recommendation/v1/recommendation_pb.js";
 import { TrendingWindow, type RecommendationService } from "../../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
 import { callerKey, requireStaff, requireUser } from "../../platform/caller.ts";
-import { InvalidInputError } from "../../platform/errors.ts";
+import { InvalidInputError, NotFoundError, PermissionError } from "../../platform/errors.ts";
 import { decodePageToken, encodePageToken, pageSize } from "../../platform/page-token.ts";
 import type { AlgorithmName } from "./algorithms/recommender.ts";
 import type { FeedbackType, InteractionSource, InteractionType } from "./entities/index.ts";
@@ -64,6 +64,17 @@ function decodeToken(token: string): { at: Date; id: string } | undefined {
 }
 const encodeToken = (c: { at: Date; id: string }) => encodePageToken([c.at.toISOString(), c.id]);
 
+/**
+ * Whose data a read is about: the caller's own, or (staff only) the user named in `requested`. Anyone else naming
+ * another user is PERMISSION_DENIED; an unknown user is NOT_FOUND rather than an empty or trending answer.
+ */
+async function subjectOf(svc: Service, caller: { userId: string; isStaff: boolean }, requested: string, what: string): Promise<string> {
+  if (requested === "" || requested === caller.userId) return caller.userId;
+  if (!caller.isStaff) throw new PermissionError(`only staff may read another user's ${what}`);
+  if (!(await svc.userExists(requested))) throw new NotFoundError("user", requested);
+  return requested;
+}
+
 /** The RecommendationService implementation over the module's service object. */
 export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}): ServiceImpl<typeof RecommendationService> {
   /** Outcome hooks run after the user's write committed; a failure there never fails the call. */
@@ -87,18 +98,22 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
       return { deleted };
     },
     async listInteractions(req, ctx) {
-      const { userId } = requireUser(ctx.values.get(callerKey));
+      const userId = await subjectOf(svc, requireUser(ctx.values.get(callerKey)), req.userId, "interactions");
       const limit = pageSize(req.pageSize, { fallback: 50, max: 200 });
       const page = await svc.listInteractions(userId, { type: req.type === TypeEnum.UNSPECIFIED ? undefined : TYPES[req.type], limit, after: decodeToken(req.pageToken) });
       return { interactions: page.rows.map((r) => interaction(r, page.movies.get(r.movieId))), nextPageToken: page.next ? encodeToken(page.next) : "" };
     },
     async getRecommendations(req, ctx) {
-      const { userId } = requireUser(ctx.values.get(callerKey));
-      // No algorithm asked for: the caller's experiment variant, or the surface's default (a failed lookup serves the hybrid).
+      const caller = requireUser(ctx.values.get(callerKey));
+      const userId = await subjectOf(svc, caller, req.userId, "recommendations");
+      // No algorithm asked for: the user's experiment variant, or the surface's default (a failed lookup serves the hybrid).
       const assigned = req.algorithm === Algorithm.UNSPECIFIED ? await hooks.assign?.(userId, "recommendations").catch(() => undefined) : undefined;
       const algorithm = assigned?.algorithm ?? ALGOS[req.algorithm];
       const r = await svc.getRecommendations(userId, { algorithm, hybrid: assigned?.hybrid, limit: req.limit || 20, genreId: req.genreId || undefined });
-      hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id), experimentId: assigned?.experimentId, variant: assigned?.variant });
+      // A staff member looking at another user's list is not that user being shown it: no impression.
+      if (userId === caller.userId) {
+        hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id), experimentId: assigned?.experimentId, variant: assigned?.variant });
+      }
       return {
         recommendations: r.items.map((i) => create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) })),
         algorithm: ALGO_ENUM[r.algorithm],

@@ -6,10 +6,9 @@
  * deletes the row inside the scoring transaction, before it reads the history, so a write that commits after the
  * delete leaves a fresh row behind and is never folded in silently.
  */
-import type { EntityManager } from "@mikro-orm/postgresql";
-import { pgArray } from "./pg-array.ts";
+import { pgArray, type SqlExecutor } from "./pg-array.ts";
 
-type Executor = Pick<EntityManager, "execute">;
+type Executor = SqlExecutor;
 
 /** Records that `userId` needs a rescoring; call inside the transaction that made the change. */
 export async function requestRescore(tx: Executor, userId: string): Promise<void> {

@@ -2,10 +2,11 @@
  * The scoring pipeline behind the workers: train (fit and publish a model), score users (fold-in of their current
  * interactions into the stored model, no retraining) and write their top N per algorithm. Users are scored in
  * batches: one transaction per batch takes every user's advisory lock (in id order, so batches and single rescores
- * never deadlock), reads their histories in three queries, and replaces their rows with one insert and one delete.
+ * never deadlock), reads their histories in three queries, and replaces their rows with one COPY and one set-based
+ * swap (list-writer.ts).
  * Two workers therefore never score one user at once, and a crash midway leaves the previous rows in place.
  */
-import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
+import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
 import { topK } from "./algorithms/top-k.ts";
@@ -13,7 +14,8 @@ import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-d
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
-import { pgArray } from "./pg-array.ts";
+import { pgArray, type SqlExecutor } from "./pg-array.ts";
+import { clientExecutor, inPgTransaction, replaceLists, type ListRows } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
 import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
@@ -23,6 +25,15 @@ import { DEFAULT_TUNE_BUDGET } from "../../eval/tune.ts";
 export interface ScoringOptions {
   topN: number;
   maxItems: number;
+  /** When given, batch scoring adds its time per phase here, in ms summed over batches (the bench prints it). */
+  stats?: ScoringStats;
+}
+
+/** Where batch scoring spends its time (ms, summed over batches, so concurrent batches can add up past the wall time). */
+export interface ScoringStats {
+  read: number;
+  compute: number;
+  write: number;
 }
 
 /** Users scored per transaction by the batch job. */
@@ -72,9 +83,9 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
   if (userIds.length === 0) return 0;
   const index = indexOf(stored);
   const ids = [...new Set(userIds)].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  let written = 0;
-  const pipe = redis.pipeline();
-  await orm.em.fork().transactional(async (tx) => {
+  const pool = await orm.em.getConnection().getNativeClient();
+  const written = await inPgTransaction(pool, async (client) => {
+    const tx = clientExecutor(client);
     // Locks in id order (the inner ORDER BY fixes the order the outer select calls the function in).
     await tx.execute(
       "select count(*) from (select pg_advisory_xact_lock(hashtext('movierec.rescore'), (u % 2147483647)::int) from (select u from unnest(?::bigint[]) u order by u) o) l",
@@ -82,11 +93,14 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     );
     // Before the histories are read: a write committing after this leaves a new request for the sweep.
     await clearRescoreRequests(tx, ids);
+    let mark = performance.now();
+    const lap = (phase: keyof ScoringStats) => {
+      if (opts.stats) opts.stats[phase] += performance.now() - mark;
+      mark = performance.now();
+    };
     const states = await loadUserHistories(tx, ids, index);
-    const user: string[] = [];
-    const movie: string[] = [];
-    const score: number[] = [];
-    const algo: string[] = [];
+    lap("read");
+    const rows: ListRows = { user: [], movie: [], score: [], algorithm: [] };
     const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
     let slice = performance.now();
@@ -114,10 +128,10 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         for (let k = 0; k < best.indices.length; k++) {
           const j = best.indices[k];
           const m = stored.movieIds[j];
-          user.push(userId);
-          movie.push(m);
-          score.push(Math.min(1, Math.max(0, best.scores[k] / top)));
-          algo.push(algorithm);
+          rows.user.push(userId);
+          rows.movie.push(m);
+          rows.score.push(Math.min(1, Math.max(0, best.scores[k] / top)));
+          rows.algorithm.push(algorithm);
           movieIds.push(m);
           because.push(pick(algorithm, j));
         }
@@ -126,26 +140,18 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         reasonsOf.push({ userId, algorithm, movieIds, because, ...(genresOnly ? { fallback: "Popular in your favourite genres" } : {}) });
       }
     }
-    if (user.length > 0) {
-      await tx.execute(
-        `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-         select u, m, s, a, ? from unnest(?::bigint[], ?::bigint[], ?::float8[], ?::text[]) as t(u, m, s, a)
-         on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
-        [now, pgArray(user), pgArray(movie), pgArray(score), pgArray(algo)],
-      );
-    }
-    // Rows from older runs go, except those a click or feedback refers to (kept, but no longer served).
-    await tx.execute(
-      `delete from user_recommendations r where r.user_id = any(?::bigint[]) and r.generated_at < ? and not r.clicked
-       and not exists (select 1 from recommendation_feedback f where f.recommendation_id = r.id)`,
-      [pgArray(ids), now],
-    );
+    lap("compute");
+    await replaceLists(client, ids, rows, now);
     const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
+    // Reasons go to Redis before COMMIT: a list is never served without its reasons (a reason for a movie that a
+    // rolled-back batch did not store is simply never looked up).
+    const pipe = redis.pipeline();
     for (const r of reasonsOf) {
       writeReasons(pipe, r.userId, r.algorithm, encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback));
     }
-    written = user.length;
     await pipe.exec();
+    lap("write");
+    return rows.user.length;
   });
   for (const userId of ids) await invalidateUser(redis, userId);
   return written;
@@ -227,7 +233,7 @@ export async function scoreUserRange(
 
 const indexOf = itemIndexOf;
 
-async function titlesOf(em: EntityManager, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
+async function titlesOf(em: SqlExecutor, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
   const ids = Array.from(items, (i) => stored.movieIds[i]);
   const rows = ids.length === 0 ? [] : await em.execute<{ id: string; title: string }[]>("select id::text as id, title from movies where id = any(?::bigint[])", [pgArray(ids)]);
   const index = indexOf(stored);

@@ -13,7 +13,7 @@ import { readReasons } from "./reasons.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf } from "./model-artefact.ts";
 import { similarItems } from "./similar-movies.ts";
-import { listKey } from "./serving-cache.ts";
+import { bounded, listKey } from "./serving-cache.ts";
 import { trendingSql } from "./trending-sql.ts";
 
 export interface ServedItem {
@@ -44,7 +44,7 @@ export async function getRecommendations(
 ): Promise<{ items: ServedItem[]; algorithm: AlgorithmName }> {
   const key = listKey(userId, opts.algorithm);
   const field = opts.genreId ?? "all";
-  const cached = await redis.hget(key, field).catch(() => null);
+  const cached = await bounded(redis.hget(key, field), null);
   if (cached) {
     const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
     return { items: items.slice(0, opts.limit), algorithm: items[0]?.algorithm ?? opts.algorithm };
@@ -71,7 +71,7 @@ export async function getRecommendations(
     algorithm = "trending";
     items = await coldStart(em, userId, opts.genreId);
   }
-  await redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().catch(() => undefined);
+  await bounded(redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().then(() => undefined), undefined);
   return { items: items.slice(0, opts.limit), algorithm };
 }
 
@@ -108,7 +108,7 @@ function fallbackReason(algorithm: AlgorithmName): string {
 /** Movies trending in the window before the latest interaction (optionally of one genre); score relative to the top one. */
 export async function getTrending(em: EntityManager, redis: Redis, opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) {
   const key = `rec:trending:${opts.window}:${opts.genreId ?? "all"}`;
-  const cached = await redis.get(key).catch(() => null);
+  const cached = await bounded(redis.get(key), null);
   let list: { movie: MovieSummaryRow; score: number; count: number }[];
   if (cached) {
     list = JSON.parse(cached) as typeof list;
@@ -121,7 +121,7 @@ export async function getTrending(em: EntityManager, redis: Redis, opts: { windo
     const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
     const top = rows[0]?.score || 1;
     list = rows.flatMap((r) => (movies.has(r.movie_id) ? [{ movie: movies.get(r.movie_id)!, score: r.score / top, count: r.n }] : []));
-    await redis.set(key, JSON.stringify(list), "EX", 60).catch(() => undefined);
+    await bounded(redis.set(key, JSON.stringify(list), "EX", 60).then(() => undefined), undefined);
   }
   return list.slice(0, opts.limit);
 }
@@ -131,10 +131,10 @@ export async function getTrending(em: EntityManager, redis: Redis, opts: { windo
  * blended with content), else from SQL (movies the same people interacted with, then movies sharing genres).
  */
 export async function getSimilar(em: EntityManager, redis: Redis, store: ModelStore, movieId: string, limit: number) {
-  const stored = await store.current().catch(() => null);
+  const stored = await bounded(store.current(), null);
   const item = stored ? (itemIndexOf(stored).get(movieId) ?? -1) : -1;
   const key = `rec:similar:${stored && item >= 0 ? stored.meta.version : "sql"}:${movieId}`;
-  const cached = await redis.get(key).catch(() => null);
+  const cached = await bounded(redis.get(key), null);
   let list: { movie: MovieSummaryRow; score: number; reason: string }[];
   if (cached) {
     list = JSON.parse(cached) as typeof list;
@@ -148,7 +148,7 @@ export async function getSimilar(em: EntityManager, redis: Redis, store: ModelSt
       const reason = s.basis === "together" ? "People who liked this also liked it" : "Similar genres, cast or story";
       return movie ? [{ movie, score: Math.min(1, s.score), reason }] : [];
     });
-    await redis.set(key, JSON.stringify(list), "EX", 600).catch(() => undefined);
+    await bounded(redis.set(key, JSON.stringify(list), "EX", 600).then(() => undefined), undefined);
   } else {
     const exists = await em.execute("select 1 from movies where id = ?::bigint and is_active", [movieId]);
     if (exists.length === 0) throw new NotFoundError("movie", movieId);
@@ -174,7 +174,7 @@ export async function getSimilar(em: EntityManager, redis: Redis, store: ModelSt
       const reason = r.co > 0 ? `${r.co} ${r.co === 1 ? "person" : "people"} who watched this also watched it` : `${r.shared} shared ${r.shared === 1 ? "genre" : "genres"}`;
       return [{ movie, score: Math.min(1, score), reason }];
     });
-    await redis.set(key, JSON.stringify(list), "EX", 600).catch(() => undefined);
+    await bounded(redis.set(key, JSON.stringify(list), "EX", 600).then(() => undefined), undefined);
   }
   return list.slice(0, limit);
 }

@@ -7,7 +7,7 @@ import type { TrainingData, UserHistory } from "./algorithms/recommender.ts";
 import { overviewTokens } from "./algorithms/content.ts";
 import { interactionWeight, SEEN_TYPES, WEIGHT_SQL } from "./interaction-weights.ts";
 import type { InteractionType } from "./entities/index.ts";
-import { pgArray } from "./pg-array.ts";
+import { pgArray, type SqlExecutor } from "./pg-array.ts";
 
 export interface Catalogue {
   movieIds: string[];
@@ -118,12 +118,12 @@ export interface UserState {
 }
 
 /** One user's history for fold-in (signed weights per movie), plus favourite genres and positive feedback. */
-export async function loadUserHistory(em: EntityManager, userId: string, index: ReadonlyMap<string, number>): Promise<UserState> {
+export async function loadUserHistory(em: SqlExecutor, userId: string, index: ReadonlyMap<string, number>): Promise<UserState> {
   return (await loadUserHistories(em, [userId], index)).get(userId)!;
 }
 
 /** The same for many users in three queries (batch scoring), every requested user present in the result. */
-export async function loadUserHistories(em: EntityManager, userIds: readonly string[], index: ReadonlyMap<string, number>): Promise<Map<string, UserState>> {
+export async function loadUserHistories(em: SqlExecutor, userIds: readonly string[], index: ReadonlyMap<string, number>): Promise<Map<string, UserState>> {
   const acc = new Map(userIds.map((u) => [u, { byItem: new Map<number, { w: number; t: number }>(), seen: new Set<string>(), genres: new Map<string, number>() }]));
   const rows = await em.execute<{ u: string; m: string; type: InteractionType; rating: number | null; t: number }[]>(
     `select user_id::text as u, movie_id::text as m, interaction_type as type, rating, extract(epoch from "timestamp")::float8 as t

@@ -270,6 +270,14 @@ export declare type ListNotificationsRequest = Message<"movierec.notification.v1
    * @generated from field: string user_id = 5;
    */
   userId: string;
+
+  /**
+   * Every user's notifications (staff only, PERMISSION_DENIED for anyone else); user_id must be empty.
+   * For recent failures: {"allUsers": true, "status": "NOTIFICATION_STATUS_FAILED"}.
+   *
+   * @generated from field: bool all_users = 6;
+   */
+  allUsers: boolean;
 };
 
 /**
@@ -823,7 +831,9 @@ export declare const NotificationService: GenService<{
     output: typeof UnregisterDeviceResponseSchema;
   },
   /**
-   * Lists notifications sent to the caller, newest first.
+   * Lists notifications sent to the caller, newest first. Staff may list another user's (user_id) or
+   * every user's (all_users); with status NOTIFICATION_STATUS_FAILED that is the recent delivery failures
+   * with their reasons (error_message), as the console's Notifications page shows them.
    *
    * @generated from rpc movierec.notification.v1.NotificationService.ListNotifications
    */

@@ -185,6 +185,14 @@ export declare type ListInteractionsRequest = Message<"movierec.recommendation.v
    * @generated from field: movierec.recommendation.v1.InteractionType type = 3;
    */
   type: InteractionType;
+
+  /**
+   * Another user's interactions (decimal id); staff users only, PERMISSION_DENIED for anyone else,
+   * NOT_FOUND for an unknown user. Empty for the caller's own.
+   *
+   * @generated from field: string user_id = 4;
+   */
+  userId: string;
 };
 
 /**
@@ -242,6 +250,14 @@ export declare type GetRecommendationsRequest = Message<"movierec.recommendation
    * @generated from field: string genre_id = 3;
    */
   genreId: string;
+
+  /**
+   * Another user's recommendations (decimal id); staff users only, PERMISSION_DENIED for anyone else,
+   * NOT_FOUND for an unknown user. Empty for the caller's own.
+   *
+   * @generated from field: string user_id = 4;
+   */
+  userId: string;
 };
 
 /**
@@ -646,7 +662,8 @@ export declare const RecommendationService: GenService<{
     output: typeof DeleteInteractionResponseSchema;
   },
   /**
-   * Lists the caller's interactions, newest first.
+   * Lists the caller's interactions, newest first. Staff may name another user (user_id): the console's
+   * user lookup shows a user's history next to their recommendations.
    *
    * @generated from rpc movierec.recommendation.v1.RecommendationService.ListInteractions
    */
@@ -657,7 +674,8 @@ export declare const RecommendationService: GenService<{
   },
   /**
    * Returns the caller's recommendations, best first, from the precomputed list when
-   * fresh, else computed online.
+   * fresh, else computed online. Staff may name another user (user_id) to see what that user is
+   * served and why; such a look-up is not counted as an impression.
    *
    * @generated from rpc movierec.recommendation.v1.RecommendationService.GetRecommendations
    */

@@ -1,5 +1,5 @@
-/** Notifications: templates with an editor and live preview, the delivery funnel, failures per day. */
-import { NotificationType } from "../../../../gen/movierec/notification/v1/notification_pb.js";
+/** Notifications: templates with an editor and live preview, the delivery funnel, failures per day, recent failures with reasons. */
+import { NotificationStatus, NotificationType } from "../../../../gen/movierec/notification/v1/notification_pb.js";
 import type { Template } from "../../../../gen/movierec/notification/v1/notification_pb.js";
 import { api, day, describeError } from "../api.ts";
 import { chart } from "../charts.ts";
@@ -69,7 +69,8 @@ async function funnelPanel(): Promise<HTMLElement> {
     const { stages } = await api.analytics.getNotificationFunnel({ startDate: day(29), endDate: day(0) });
     const sum = (k: "sent" | "delivered" | "opened" | "clicked" | "failed") => stages.reduce((n, s) => n + s[k], 0);
     const stats = await api.notification.getDeliveryStats({ startDate: day(13), endDate: day(0) });
-    const failures = stats.stats.filter((s) => s.failed > 0);
+    // Per-day rows (`daily`): the whole-range rows in `stats` carry no date.
+    const failures = stats.daily.filter((s) => s.failed > 0);
     return panel(
       "Delivery (last 30 days)",
       chart("bar", ["sent", "delivered", "opened", "clicked", "failed"], [{ label: "notifications", data: [sum("sent"), sum("delivered"), sum("opened"), sum("clicked"), sum("failed")] }], "chart-funnel"),
@@ -82,6 +83,33 @@ async function funnelPanel(): Promise<HTMLElement> {
   }
 }
 
+/** Recent delivery failures of every user with the provider's reason, newest first, paged with the API's tokens. */
+async function failuresPanel(): Promise<HTMLElement> {
+  const out = h("div", { "data-testid": "recent-failures" });
+  const load = async (pageToken = "") => {
+    try {
+      const res = await api.notification.listNotifications({ allUsers: true, status: NotificationStatus.FAILED, pageSize: 20, pageToken });
+      render(
+        out,
+        table(
+          ["when", "user", "channel", "recipient", "subject", "reason"],
+          res.notifications.map((n) => [
+            n.createdAt ? new Date(Number(n.createdAt.seconds) * 1000).toISOString().slice(0, 16).replace("T", " ") : "",
+            n.userId, NotificationType[n.type] ?? "?", n.recipient, n.subject, n.errorMessage,
+          ]),
+          "failure-table",
+        ),
+        res.notifications.length === 0 ? h("p", {}, "no failures") : null,
+        res.nextPageToken ? h("button", { onclick: () => load(res.nextPageToken) }, "Older") : null,
+      );
+    } catch (e) {
+      render(out, errorBox(describeError(e)));
+    }
+  };
+  await load();
+  return panel("Recent failures", out);
+}
+
 export async function notificationsPage(): Promise<HTMLElement> {
-  return h("div", { "data-testid": "page-notifications" }, await templatesPanel(), await funnelPanel());
+  return h("div", { "data-testid": "page-notifications" }, await templatesPanel(), await funnelPanel(), await failuresPanel());
 }

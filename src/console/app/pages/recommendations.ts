@@ -1,8 +1,12 @@
-/** Recommendations: the served model, training with progress, CTR per algorithm over time, a user lookup. */
+/**
+ * Recommendations: the served model, training with progress, CTR per algorithm over time, and a user lookup whose
+ * rows open that user's history next to their recommendations and reasons (user-detail.ts).
+ */
 import { Algorithm, TrainingState } from "../../../../gen/movierec/recommendation/v1/recommendation_pb.js";
 import { api, day, describeError } from "../api.ts";
 import { chart } from "../charts.ts";
 import { errorBox, h, panel, render, table } from "../dom.ts";
+import { userDetail } from "./user-detail.ts";
 
 const algorithmName = (a: Algorithm) => Algorithm[a]?.toLowerCase() ?? String(a);
 
@@ -68,20 +72,25 @@ async function ctrPanel(): Promise<HTMLElement> {
 
 function userLookup(): HTMLElement {
   const out = h("div", { "data-testid": "user-lookup" });
+  const detail = h("div", {});
   const input = h("input", { placeholder: "username, email or name", name: "user-query" });
   const search = async (pageToken = "") => {
     try {
       const res = await api.user.listUsers({ query: input.value, pageSize: 20, pageToken });
       render(
         out,
-        table(["id", "username", "email", "staff", "active", "joined"], res.users.map((u) => [u.id, u.username, u.email, u.isStaff ? "yes" : "", u.isActive ? "yes" : "no", u.dateJoined ? new Date(Number(u.dateJoined.seconds) * 1000).toISOString().slice(0, 10) : ""])),
+        table(["id", "username", "email", "staff", "active", "joined", ""], res.users.map((u) => [
+          u.id, u.username, u.email, u.isStaff ? "yes" : "", u.isActive ? "yes" : "no",
+          u.dateJoined ? new Date(Number(u.dateJoined.seconds) * 1000).toISOString().slice(0, 10) : "",
+          h("button", { "data-user-id": u.id, onclick: () => render(detail, userDetail(u.id, u.username)) }, "History and recommendations"),
+        ]), "user-table"),
         res.nextPageToken ? h("button", { onclick: () => search(res.nextPageToken) }, "Next page") : null,
       );
     } catch (e) {
       render(out, errorBox(describeError(e)));
     }
   };
-  return panel("Users", h("form", { onsubmit: (ev: Event) => (ev.preventDefault(), search()) }, input, h("button", { type: "submit" }, "Find")), out);
+  return panel("Users", h("form", { onsubmit: (ev: Event) => (ev.preventDefault(), search()) }, input, h("button", { type: "submit" }, "Find")), out, detail);
 }
 
 export async function recommendationsPage(): Promise<HTMLElement> {
