@@ -15,6 +15,8 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { createMigratedDatabase } from "../faults/support/own-database.ts";
 
 function userClient(ts: TestServer): Client<typeof UserService> {
   return createClient(UserService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
@@ -153,11 +155,18 @@ describe("argon2id parameters", () => {
 });
 
 describe("data key rotation", () => {
+  // A database of its own: a row under a key the other test servers do not have would make their ListUsers fail.
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createMigratedDatabase();
+  });
+  afterAll(async () => db?.drop());
+
   it("after a new key is prepended, old phone numbers still read, and move to the new key when next written", async () => {
     const oldKey = `old:${key()}`;
     const newKey = `new:${key()}`;
     const phone = `+1415${randomInt(1_000_000, 9_999_999)}`;
-    const before = await startTestServer({ env: { DATA_ENCRYPTION_KEYS: oldKey } });
+    const before = await startTestServer({ env: { DATABASE_URL: db.url, DATA_ENCRYPTION_KEYS: oldKey } });
     const u = fresh();
     let userId: string;
     try {
@@ -165,7 +174,7 @@ describe("data key rotation", () => {
     } finally {
       await before.close();
     }
-    const ts = await startTestServer({ env: { DATA_ENCRYPTION_KEYS: `${newKey},${oldKey}` } });
+    const ts = await startTestServer({ env: { DATABASE_URL: db.url, DATA_ENCRYPTION_KEYS: `${newKey},${oldKey}` } });
     try {
       const stored = async () =>
         (await ts.orm.em.fork().execute<{ phone_number: string }[]>("select phone_number from users where id = ?", [userId]))[0]!.phone_number;
@@ -185,7 +194,7 @@ describe("data key rotation", () => {
       await ts.close();
     }
     // The old key alone can no longer read it: the value really is under the new key.
-    const oldOnly = await startTestServer({ env: { DATA_ENCRYPTION_KEYS: oldKey } });
+    const oldOnly = await startTestServer({ env: { DATABASE_URL: db.url, DATA_ENCRYPTION_KEYS: oldKey } });
     try {
       const login = await userClient(oldOnly).login({ login: u.username, password: u.password }).catch(errOf);
       const phoneSeen = login instanceof ConnectError ? undefined : login.user?.phoneNumber;
