@@ -94,7 +94,11 @@ const ROLES: Record<string, Role> = {
   /** `npm run import -- <tmdb-5000|movielens|all> [--data-dir DIR] [--limit N]`: bulk-loads the public datasets. */
   async import(config) {
     const { runImportCommand } = await import("./modules/catalog/dataset-import.ts");
+    const { loadLine, machineLine } = await import("./bench/conditions.ts");
+    // Its rows/s figures end up in README.md: print the conditions they were measured under with them.
+    console.log(machineLine());
     await runImportCommand(config, process.argv.slice(3), (line) => console.log(line));
+    console.log(`at the end: ${loadLine()}`);
   },
   /** `npm run backfill -- [FROM [TO]]`: aggregates the UTC days FROM..TO (default: yesterday) into popularity_metrics. */
   async backfill(config) {

@@ -13,6 +13,7 @@ import { createLogger } from "../platform/logger.ts";
 import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
 import { startWorkers } from "../worker/workers.ts";
 import { openBenchDatabase } from "./bench-database.ts";
+import { loadLine, machineLine } from "./conditions.ts";
 import { createNotificationModule } from "../modules/notification/index.ts";
 
 const EMAILS = Number(process.env.BENCH_EMAILS ?? 2000);
@@ -20,6 +21,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const DIGEST_USERS = Number(process.env.BENCH_DIGEST_USERS ?? 100_000);
 
 async function main(): Promise<void> {
+  console.log(machineLine());
+  // Worker, SMTP server and PostgreSQL share this machine; the SMTP server runs in this process.
+  console.log(`volume: ${EMAILS} emails (worker concurrency ${CONCURRENCY}), then a weekly digest for ${DIGEST_USERS} users`);
   let received = 0;
   const smtp = new SMTPServer({
     authOptional: true,
@@ -120,6 +124,7 @@ async function main(): Promise<void> {
       const t2 = performance.now();
       const again = await m.digests.runWindow(new Date("2025-03-10T08:59:00Z"), new Date("2025-03-10T09:00:00Z"));
       console.log(`digest re-run of the same tick: ${again.due} due, ${again.queued} new (idempotency keys) in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
+      console.log(`at the end: ${loadLine()}`);
     } finally {
       await deps.queues.delivery.obliterate({ force: true }).catch(() => {});
       m.close();

@@ -6,7 +6,6 @@
  * Options (env): BENCH_LOGINS (default 300), BENCH_CONCURRENCY (default 8), PASSWORD_MEMORY_KIB / PASSWORD_ITERATIONS.
  */
 import { randomBytes } from "node:crypto";
-import { cpus } from "node:os";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
@@ -17,6 +16,7 @@ import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
 import { openBenchDatabase } from "./bench-database.ts";
+import { loadLine, machineLine } from "./conditions.ts";
 import { percentile, runLoad } from "./load.ts";
 
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 300);
@@ -27,7 +27,9 @@ const pct = (xs: number[], p: number) => percentile(xs, p).toFixed(1);
 async function main(): Promise<void> {
   const base = loadConfig({ ...process.env, NODE_ENV: "development", LOG_LEVEL: "silent" });
   const { passwordMemoryKib: m, passwordIterations: t } = base.auth;
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`);
+  console.log(`${machineLine()}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`);
+  // The client and the server share this one process (and its libuv pool): the Login figure includes the client's cost.
+  console.log(`volume: ${LOGINS} Login calls at concurrency ${CONCURRENCY} (client and server in this one process), KDF rounds of 40-160 verifications`);
   console.log(`KDF: argon2id m=${m} KiB, t=${t}, p=1`);
 
   const hasher = createPasswordHasher({ memoryKib: m, iterations: t });
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
       console.log(
         `Login RPC    concurrency=${CONCURRENCY}: ${((LOGINS / r.wallMs) * 1000).toFixed(1)} logins/s over ${LOGINS} logins, p50 ${pct(r.latencies, 50)} ms, p95 ${pct(r.latencies, 95)} ms`,
       );
+      console.log(`at the end: ${loadLine()}`);
     } finally {
       await server.close();
       await closeAppDeps(deps);

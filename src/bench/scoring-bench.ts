@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       const client = createClient(RecommendationService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.port}` }));
       const call = (i: number) => client.getRecommendations({ algorithm: Algorithm.HYBRID, limit: 20 }, { headers: callers[i % callers.length]!.headers });
       const first = await call(0);
-      console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid):`);
+      console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid; the callers run in the server's own process); ${load()}:`);
       console.log(`  sample: ${first.recommendations.slice(0, 3).map((r) => `${r.movie?.title} (${r.score.toFixed(2)}, "${r.reason}")`).join(" | ")}`);
       report("uncached (list dropped from Redis first)", await runLoad(calls, concurrency, call, (i) => invalidateUser(deps.redis, callers[i % callers.length]!.userId)));
       await Promise.all(callers.map((_, i) => call(i)));

@@ -1,6 +1,8 @@
 /**
  * `npm run bench:serving [-- --duration 8 --warmup 2 --rounds 2 --processes 1,2 --connections 4 --streams 16
- *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH]`: how close the API server comes to the ceiling of its own stack.
+ *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH --impressions on,off]`: how close the API server comes to the
+ *  ceiling of its own stack, and what recording shown impressions costs (`--impressions on,off` runs every call with
+ *  RECORD_IMPRESSIONS on, then off, and prints the ratio).
  *
  * 1. A throw-away database gets TMDb 5000 + MovieLens small (`--data-dir DIR` or DATASETS_DIR; `npm run datasets -- DIR` prepares one), a trained model
  *    and one signed-in MovieLens user (ml_1, activated with a password) whose lists are scored.
@@ -35,6 +37,8 @@ import { createPasswordHasher } from "../modules/user/index.ts";
 import { ModelStore } from "../modules/recommendation/model-store.ts";
 import { scoreAllUsers, trainAndPublish } from "../modules/recommendation/scoring.ts";
 import { listKey } from "../modules/recommendation/serving-cache.ts";
+import { createImpressionRecorder } from "../modules/evaluation/index.ts";
+import { nativePool } from "../modules/analytics/index.ts";
 import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
 import { openBenchDatabase } from "./bench-database.ts";
 import { ensureH2load, ghzDriver, grpcCall, h2loadDriver, type LoadDriver, type LoadFigures, type LoadSpec } from "./load-driver.ts";
@@ -44,6 +48,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "8" }, warmup: { type: "string", default: "2" }, rounds: { type: "string", default: "2" },
     processes: { type: "string", default: "1,2" }, connections: { type: "string", default: "4" }, streams: { type: "string", default: "16" },
     "data-dir": { type: "string" }, "log-level": { type: "string", default: "info" }, ghz: { type: "string" }, only: { type: "string" }, "max-items": { type: "string", default: "2500" },
+    impressions: { type: "string", default: "on" },
   },
 });
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -151,6 +156,8 @@ async function main(): Promise<void> {
       { name: "ListMovies (first page, cached)", path: "/movierec.catalog.v1.CatalogService/ListMovies", request: toBinary(ListMoviesRequestSchema, create(ListMoviesRequestSchema, { pageSize: 20 })), signedIn: false },
       { name: "SearchMovies (\"dark knight\")", path: "/movierec.catalog.v1.CatalogService/SearchMovies", request: toBinary(SearchMoviesRequestSchema, create(SearchMoviesRequestSchema, { query: "dark knight", pageSize: 20 })), signedIn: false },
       { name: "GetRecommendations (signed in, cached)", path: "/movierec.recommendation.v1.RecommendationService/GetRecommendations", request: toBinary(GetRecommendationsRequestSchema, create(GetRecommendationsRequestSchema, { algorithm: Algorithm.HYBRID, limit: 20 })), signedIn: true },
+      // No algorithm: the caller's experiment variant or the surface's default is looked up (cached per process, 2 s).
+      { name: "GetRecommendations (no algorithm, cached)", path: "/movierec.recommendation.v1.RecommendationService/GetRecommendations", request: toBinary(GetRecommendationsRequestSchema, create(GetRecommendationsRequestSchema, { limit: 20 })), signedIn: true },
       {
         name: "GetRecommendations (signed in, uncached)", path: "/movierec.recommendation.v1.RecommendationService/GetRecommendations",
         request: toBinary(GetRecommendationsRequestSchema, create(GetRecommendationsRequestSchema, { algorithm: Algorithm.HYBRID, limit: 20 })), signedIn: true,
@@ -188,14 +195,16 @@ async function main(): Promise<void> {
 
     const spec = (baseUrl: string, c: Call): LoadSpec => ({ baseUrl, path: c.path, request: c.request, headers: c.signedIn ? auth : {}, durationSec, warmupSec, connections: conns, streams });
     const fmt = (f: LoadFigures) => `${f.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(6)} ms${f.failed ? `  ${f.failed} FAILED` : ""}`;
-    const results: { call: string; processes: number; ceiling: number; real: number; p50: number; p99: number; load: string }[] = [];
+    const results: { call: string; processes: number; impressions: string; ceiling: number; real: number; p50: number; p99: number; load: string }[] = [];
+    const impressionModes = args.impressions.split(",").map((m) => m.trim());
     try {
-      for (const n of processCounts) {
-        if (n !== 1) {
+      for (const [n, imp] of processCounts.flatMap((n) => impressionModes.map((imp) => [n, imp] as const))) {
+        if (n !== 1 || imp !== "on") {
           await real.stop();
-          real = await startProcess(["src/main.ts", "serve"], { ...env, SERVER_PROCESSES: String(n) }, realPort, realLog);
+          real = await startProcess(["src/main.ts", "serve"], { ...env, SERVER_PROCESSES: String(n), RECORD_IMPRESSIONS: imp }, realPort, realLog);
         }
-        console.log(`\n== real server with ${n} process${n === 1 ? "" : "es"} (load average ${load()})`);
+        const written = await em().execute<{ n: string }[]>("select count(*)::text as n from recommendation_impressions");
+        console.log(`\n== real server with ${n} process${n === 1 ? "" : "es"}, impressions ${imp} (${written[0]!.n} impression rows so far; load average ${load()})`);
         for (const c of calls) {
           const ceil: LoadFigures[] = [];
           const mine: LoadFigures[] = [];
@@ -210,18 +219,24 @@ async function main(): Promise<void> {
             console.log(`  ${c.name.padEnd(42)} ceiling ${fmt(ceil[r]!)} | movierec ${fmt(f)}  ratio ${(f.reqPerSec / ceil[r]!.reqPerSec).toFixed(2)} ${note} (load ${load()})`);
           }
           const avg = (xs: LoadFigures[], k: keyof LoadFigures) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
-          results.push({ call: c.name, processes: n, ceiling: avg(ceil, "reqPerSec"), real: avg(mine, "reqPerSec"), p50: avg(mine, "p50Ms"), p99: avg(mine, "p99Ms"), load: load() });
+          results.push({ call: c.name, processes: n, impressions: imp, ceiling: avg(ceil, "reqPerSec"), real: avg(mine, "reqPerSec"), p50: avg(mine, "p50Ms"), p99: avg(mine, "p99Ms"), load: load() });
         }
       }
     } finally {
       await ceiling.stop();
       await real.stop();
     }
+    if (impressionModes.includes("on")) await recorderCost(deps, user.id);
     console.log(`\nsummary (mean of ${rounds} rounds; ceiling = one process; load average at the end ${load()}):`);
-    console.log("| call | processes | ceiling req/s | movierec req/s | ratio | p50 ms | p99 ms | load |");
-    console.log("|---|---|---|---|---|---|---|---|");
+    console.log("| call | processes | impressions | ceiling req/s | movierec req/s | ratio | p50 ms | p99 ms | load |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
     for (const r of results) {
-      console.log(`| ${r.call} | ${r.processes} | ${r.ceiling.toFixed(0)} | ${r.real.toFixed(0)} | ${(r.real / r.ceiling).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.load} |`);
+      console.log(`| ${r.call} | ${r.processes} | ${r.impressions} | ${r.ceiling.toFixed(0)} | ${r.real.toFixed(0)} | ${(r.real / r.ceiling).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.load} |`);
+    }
+    // What recording costs: each call's throughput with recording on, relative to off (same processes).
+    for (const on of results.filter((r) => r.impressions === "on")) {
+      const off = results.find((r) => r.impressions === "off" && r.call === on.call && r.processes === on.processes);
+      if (off) console.log(`impressions on/off: ${on.call}, ${on.processes} process(es): ${on.real.toFixed(0)} vs ${off.real.toFixed(0)} req/s (${((on.real / off.real - 1) * 100).toFixed(1)}%), p50 ${on.p50.toFixed(1)} vs ${off.p50.toFixed(1)} ms, p99 ${on.p99.toFixed(1)} vs ${off.p99.toFixed(1)} ms`);
     }
   } catch (e) {
     // The server's own account of what went wrong (its log is otherwise thrown away with the work directory).
@@ -243,6 +258,24 @@ async function main(): Promise<void> {
     await closeAppDeps(deps);
     await db.drop();
   }
+}
+
+/**
+ * The recorder's own cost, in this process, free of the HTTP load's noise: what a request pays (`record()` of a
+ * 20-item list: appending to the buffer) and what a flush costs PostgreSQL per row (one statement per batch).
+ */
+async function recorderCost(deps: Awaited<ReturnType<typeof openAppDeps>>, userId: string): Promise<void> {
+  const movies = (await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from movies order by id limit 20")).map((r) => r.id);
+  const recorder = createImpressionRecorder({ pool: nativePool(deps.orm), log: createLogger({ level: "silent" }), flushMs: 3_600_000, maxBuffer: Number.MAX_SAFE_INTEGER });
+  const lists = 5000;
+  const t0 = performance.now();
+  for (let i = 0; i < lists; i++) recorder.record({ surface: "recommendations", userId, requestId: `bench-${Date.now()}-${i}`, algorithm: "hybrid", movieIds: movies });
+  const recordUs = ((performance.now() - t0) * 1000) / lists;
+  const rows = recorder.pending;
+  const t1 = performance.now();
+  await recorder.close();
+  const flushMs = performance.now() - t1;
+  console.log(`\nrecorder: record() of a ${movies.length}-item list ${recordUs.toFixed(1)} µs per request (${lists} lists); flush of ${rows} rows in one statement ${flushMs.toFixed(0)} ms (${((flushMs * 1000) / rows).toFixed(1)} µs per row; load ${load()})`);
 }
 
 main().then(

@@ -2,7 +2,8 @@
  * `npm run bench:training-health -- --ratings FILE` (or DATASETS_DIR / --data-dir DIR for DIR/ml-latest-small/
  * ratings.csv): /healthz latency while the real worker trains (tuning included) and batch-scores a MovieLens file, the
  * server and the worker in one process (see health-during-training.ts), in a throw-away database. Prints probe
- * latencies (p50, p99, max), the event loop's longest delay and the machine's load.
+ * latencies (p50, p99, max) per stage — idle (a control: the same probes before the job, so the machine's load shows
+ * apart from the training's effect), training, batch scoring — the event loop's stalls and the machine's load.
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -28,10 +29,24 @@ try {
   const r = await healthDuringTraining(config, createLogger({ level: "silent" }), { ratingsPath, intervalMs: Number(args["interval-ms"] ?? 20) });
   console.log(`bench:training-health — ${ratingsPath}: ${r.ratings} ratings; server and worker in one process; REC_TUNE_SECONDS ${config.recommendation.tuneSeconds}, REC_MAX_ITEMS ${config.recommendation.maxItems}`);
   console.log(`training job ${r.trainSeconds.toFixed(1)} s (phases ${r.phases.join(" → ")}), then batch scoring: ${r.totalSeconds.toFixed(1)} s in all`);
-  console.log(`/healthz every ${args["interval-ms"] ?? 20} ms: ${r.probes} probes, ${r.failures.length} not SERVING; latency p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, max ${r.latencyMs.max.toFixed(1)} ms`);
-  console.log(`event loop: longest delay ${r.loopDelayMaxMs.toFixed(1)} ms`);
+  console.log(`/healthz every ${args["interval-ms"] ?? 20} ms, ${r.failures.length} of ${r.probes} probes during the job not SERVING:`);
+  console.log("stage      probes  p50 ms  p99 ms  max ms  longest loop stall ms");
+  for (const [name, f] of Object.entries(r.stages)) {
+    console.log(`${name.padEnd(10)} ${String(f.probes).padStart(6)}  ${f.latencyMs.p50.toFixed(1).padStart(6)}  ${f.latencyMs.p99.toFixed(1).padStart(6)}  ${f.latencyMs.max.toFixed(1).padStart(6)}  ${f.stallMaxMs.toFixed(0).padStart(6)}`);
+  }
+  console.log(`event loop (perf_hooks) longest delay during the job ${r.loopDelayMaxMs.toFixed(1)} ms; stalls over 100 ms by phase: ${JSON.stringify(byPhase(r.stalls))}`);
   console.log(`load average before ${loadBefore}, after ${load()} (${(await import("node:os")).cpus().length} cores)`);
   if (r.failures.length > 0) console.log(`failures: ${r.failures.slice(0, 5).join("; ")}`);
 } finally {
   await db.drop();
+}
+
+function byPhase(stalls: { ms: number; phase: string }[]): Record<string, { count: number; maxMs: number }> {
+  const out: Record<string, { count: number; maxMs: number }> = {};
+  for (const s of stalls) {
+    const o = (out[s.phase] ??= { count: 0, maxMs: 0 });
+    o.count++;
+    o.maxMs = Math.round(Math.max(o.maxMs, s.ms));
+  }
+  return out;
 }

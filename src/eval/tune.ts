@@ -53,22 +53,19 @@ export interface Tuned {
 
 /** The validation split of training data: latest 20% per user (≥ 5 interactions) held out; held-out negatives dropped. */
 export function validationSplit(data: TrainingData, testFraction = 0.2, minInteractions = 5): { train: Interactions & { weight: Float32Array }; test: Interactions } {
-  const byUser = new Map<number, number[]>();
-  for (let k = 0; k < data.user.length; k++) {
-    if (data.weight[k] === 0) continue;
-    let list = byUser.get(data.user[k]);
-    if (!list) byUser.set(data.user[k], (list = []));
-    list.push(k);
-  }
+  // Users in index order and each one's entries in time order: the output does not depend on the order the data was
+  // read in (SQL rows or a file), so the validation model and every sum over the split come out the same either way.
+  const byUser: number[][] = Array.from({ length: data.users }, () => []);
+  for (let k = 0; k < data.user.length; k++) if (data.weight[k] !== 0) byUser[data.user[k]].push(k);
   const train: number[] = [];
   const test: number[] = [];
-  for (const list of byUser.values()) {
+  for (const list of byUser) {
+    list.sort((a, b) => data.time[a] - data.time[b] || data.item[a] - data.item[b] || a - b);
     // Users with too little history stay in training (they still teach the collaborative models).
     if (list.length < minInteractions) {
       train.push(...list);
       continue;
     }
-    list.sort((a, b) => data.time[a] - data.time[b] || data.item[a] - data.item[b] || a - b);
     const cut = list.length - Math.max(1, Math.round(list.length * testFraction));
     for (let j = 0; j < list.length; j++) {
       if (j < cut) train.push(list[j]);

@@ -2,6 +2,7 @@
  * Configuration, read once from the environment, validated, and frozen.
  * Nothing else in the code base reads `process.env`: everything receives a `Config`.
  */
+import { clusterTarget, isClusterUrl } from "./redis.ts";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { loadTlsConfig, type TlsConfig } from "./tls-config.ts";
@@ -115,6 +116,11 @@ export interface AnalyticsConfig {
   readonly impressionBufferMax: number;
   /** Clicks and conversions count for an impression shown at most this many hours before (ATTRIBUTION_WINDOW_HOURS). */
   readonly attributionWindowHours: number;
+  /**
+   * Whether served lists are recorded as impressions (RECORD_IMPRESSIONS on|off, default on). Off loses the online
+   * evaluation; it exists to measure what recording costs (`npm run bench:serving`).
+   */
+  readonly recordImpressions: boolean;
 }
 
 /** Secrets and limits of authentication. Secrets have dev defaults but are required in production. */
@@ -198,6 +204,18 @@ export function loadConfig(env: Env = process.env): Config {
     return v;
   };
 
+  /** REDIS_URL: one server (redis://, rediss://) or a cluster's seed nodes (redis+cluster://host:port,host:port). */
+  const redisUrl = (): string => {
+    const v = str("REDIS_URL", "redis://127.0.0.1:6379/0");
+    if (!isClusterUrl(v)) return url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]);
+    try {
+      clusterTarget(v);
+    } catch (e) {
+      problems.push(`REDIS_URL: ${(e as Error).message}`);
+    }
+    return v;
+  };
+
   const nodeEnv = oneOf("NODE_ENV", ENVS, "development");
   const corsOrigins = str("CORS_ORIGINS", nodeEnv === "production" ? "" : "*")
     .split(",")
@@ -232,8 +250,10 @@ export function loadConfig(env: Env = process.env): Config {
         return u;
       }),
     readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
-    redisUrl: url("REDIS_URL", "redis://127.0.0.1:6379/0", ["redis:", "rediss:"]),
-    redisPrefix: str("REDIS_PREFIX", "movierec"),
+    redisUrl: redisUrl(),
+    // In a cluster every key shares one hash slot ({prefix}): the modules' MULTI blocks and Lua scripts, and BullMQ's,
+    // touch several keys, which a cluster allows only within one slot (see platform/redis.ts).
+    redisPrefix: isClusterUrl(str("REDIS_URL", "")) ? `{${str("REDIS_PREFIX", "movierec")}}` : str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
     logFormat: oneOf("LOG_FORMAT", ["auto", "json", "pretty"] as const, "auto"),
     corsOrigins,
@@ -266,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
       impressionFlushMs: int("IMPRESSION_FLUSH_MS", 1000, 10, 60_000),
       impressionBufferMax: int("IMPRESSION_BUFFER_MAX", 5000, 1, 1_000_000),
       attributionWindowHours: int("ATTRIBUTION_WINDOW_HOURS", 24, 1, 24 * 90),
+      recordImpressions: oneOf("RECORD_IMPRESSIONS", ["on", "off"] as const, "on") === "on",
     },
     recommendation: {
       topN: int("REC_TOP_N", 100, 1, 1000),

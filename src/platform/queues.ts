@@ -1,5 +1,6 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from "bullmq";
-import { redisOptions } from "./redis.ts";
+import { Cluster } from "ioredis";
+import { createCluster, isClusterUrl, redisOptions } from "./redis.ts";
 import { bullTelemetry } from "./tracing.ts";
 
 /**
@@ -21,8 +22,12 @@ export const QUEUES = {
 export type QueueName = keyof typeof QUEUES;
 export const QUEUE_NAMES = Object.keys(QUEUES) as QueueName[];
 
-/** BullMQ connection options; workers need `maxRetriesPerRequest: null` (blocking commands). */
+/**
+ * BullMQ connection options; workers need `maxRetriesPerRequest: null` (blocking commands). For a cluster URL, a
+ * Cluster client (BullMQ takes no cluster options): its owner closes it with `closeBullConnection` after BullMQ.
+ */
 export function bullConnection(redisUrl: string, forWorker: boolean): ConnectionOptions {
+  if (isClusterUrl(redisUrl)) return createCluster(redisUrl, { forWorker, name: forWorker ? "movierec-worker" : "movierec-queues" });
   const o = redisOptions(redisUrl);
   return { host: o.host, port: o.port, db: o.db, username: o.username, password: o.password, tls: o.tls, maxRetriesPerRequest: forWorker ? null : 1, enableOfflineQueue: forWorker };
 }
@@ -47,6 +52,12 @@ export function createQueues(redisUrl: string, prefix: string, onError: (err: Er
     ...queues,
     async close() {
       await Promise.all(entries.map(([, q]) => q.close()));
+      await closeBullConnection(connection);
     },
   });
+}
+
+/** Closes a connection `bullConnection` made as a client (cluster mode); BullMQ leaves clients it was given open. */
+export async function closeBullConnection(connection: ConnectionOptions): Promise<void> {
+  if (connection instanceof Cluster) await connection.quit().catch(() => connection.disconnect());
 }

@@ -1,4 +1,56 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+
+/**
+ * A Redis Cluster is named by `redis+cluster://[user:password@]host:port,host:port,…` (`rediss+cluster:` for TLS):
+ * some of its nodes, from which ioredis discovers the rest and follows failovers.
+ */
+export function isClusterUrl(url: string): boolean {
+  return url.startsWith("redis+cluster://") || url.startsWith("rediss+cluster://");
+}
+
+/** The seed nodes and credentials of a cluster URL. */
+export function clusterTarget(url: string): { nodes: { host: string; port: number }[]; username?: string; password?: string; tls: boolean } {
+  const tls = url.startsWith("rediss+");
+  const rest = url.slice(url.indexOf("://") + 3).replace(/\/.*$/, "");
+  const at = rest.lastIndexOf("@");
+  const [userinfo, hosts] = at >= 0 ? [rest.slice(0, at), rest.slice(at + 1)] : ["", rest];
+  const [user, pass] = userinfo ? (userinfo.includes(":") ? [userinfo.slice(0, userinfo.indexOf(":")), userinfo.slice(userinfo.indexOf(":") + 1)] : ["", userinfo]) : ["", ""];
+  const nodes = hosts
+    .split(",")
+    .filter((h) => h !== "")
+    .map((h) => {
+      const i = h.lastIndexOf(":");
+      return i > 0 ? { host: h.slice(0, i), port: Number(h.slice(i + 1)) } : { host: h, port: 6379 };
+    });
+  if (nodes.length === 0 || nodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port <= 0)) throw new Error("a cluster URL lists host:port,host:port,…");
+  return { nodes, ...(user ? { username: decodeURIComponent(user) } : {}), ...(pass ? { password: decodeURIComponent(pass) } : {}), tls };
+}
+
+/**
+ * A Cluster client. In cluster mode every key the service writes carries the `{prefix}` hash tag (config.ts), so all
+ * multi-key commands, MULTI blocks and Lua scripts — ours and BullMQ's — touch one slot: the cluster gives failover to
+ * a replica, not more capacity (one master holds the slot).
+ */
+export function createCluster(url: string, opts: { keyPrefix?: string; name?: string; forWorker?: boolean } = {}): Cluster {
+  const t = clusterTarget(url);
+  const options: ClusterOptions = {
+    keyPrefix: opts.keyPrefix,
+    // Workers block on BullMQ commands and must queue while a failover is under way; clients of the API fail fast.
+    enableOfflineQueue: opts.forWorker ?? false,
+    clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+    // A failover elects a replica within the node timeout; slots are re-read on the MOVED that follows.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    redisOptions: {
+      username: t.username,
+      password: t.password,
+      tls: t.tls ? {} : undefined,
+      connectionName: opts.name,
+      maxRetriesPerRequest: opts.forWorker ? null : 1,
+    },
+  };
+  return new Cluster(t.nodes, options);
+}
 
 /** Connection options parsed from a redis:// URL; BullMQ gets options (not shared clients) so it can close its own. */
 export function redisOptions(url: string): RedisOptions {
@@ -19,6 +71,9 @@ export function redisOptions(url: string): RedisOptions {
  * (no offline queue), so callers can degrade instead of hanging.
  */
 export function createRedis(url: string, opts: { keyPrefix?: string; name?: string } = {}): Redis {
+  // A Cluster answers the same commands (MULTI, pipelines, Lua via defineCommand, keyPrefix); the modules keep
+  // their `Redis` type and need not know which one they were given.
+  if (isClusterUrl(url)) return createCluster(url, opts) as unknown as Redis;
   return new Redis({
     ...redisOptions(url),
     keyPrefix: opts.keyPrefix,

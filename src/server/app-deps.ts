@@ -19,6 +19,11 @@ export interface AppDeps {
   readonly queues: Queues;
   /** Where every client reports its dependency going away and coming back: one log line per change. */
   readonly dependencies: DependencyLog;
+  /**
+   * Registers work to finish before the connections close (buffers to flush: impressions); runs in closeAppDeps,
+   * after the server has drained its calls, newest registration first.
+   */
+  readonly onClose: (fn: () => Promise<void>) => void;
 }
 
 /** Opens PostgreSQL, Redis and the queue producers. */
@@ -30,10 +35,19 @@ export async function openAppDeps(config: Config, log: Logger): Promise<AppDeps>
   redis.on("error", (err) => dependencies.down("redis", err));
   redis.on("ready", () => dependencies.up("redis"));
   const queues = createQueues(config.redisUrl, config.redisPrefix, (err) => dependencies.down("redis", err));
-  return { config, log, orm, redis, queues, dependencies };
+  const closers: (() => Promise<void>)[] = [];
+  const deps: AppDeps = { config, log, orm, redis, queues, dependencies, onClose: (fn) => void closers.unshift(fn) };
+  closersOf.set(deps, closers);
+  return deps;
 }
 
+/** What each AppDeps registered through onClose. */
+const closersOf = new WeakMap<AppDeps, (() => Promise<void>)[]>();
+
 export async function closeAppDeps(deps: AppDeps): Promise<void> {
+  for (const close of (closersOf.get(deps) ?? []).splice(0)) {
+    await close().catch((err: unknown) => deps.log.warn({ err: String(err) }, "shutdown step failed"));
+  }
   await deps.queues.close();
   await deps.orm.close();
   deps.redis.disconnect();

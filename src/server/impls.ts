@@ -20,7 +20,7 @@ export function buildImpls(deps: AppDeps): ApiImpls {
     catalog: { ...createCatalogRpc(deps), ...createCatalogImportRpc(deps) },
     recommendation: createRecommendationModule({ ...deps, servingHooks: evaluation.servingHooks }).rpc,
     experiment: evaluation.experimentRpc,
-    notification: createNotificationModule(deps).rpc,
+    notification: createNotificationModule({ ...deps, evaluation: evaluation.notificationHooks }).rpc,
     analytics: { ...createAnalyticsModule(deps).rpc, ...createAuditRpc(deps) },
   };
 }

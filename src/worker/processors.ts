@@ -1,6 +1,7 @@
 import { createCatalogImportProcessors } from "../modules/catalog/catalog.jobs.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import { createNotificationWorker } from "../modules/notification/index.ts";
+import { createEvaluationModule } from "../modules/evaluation/index.ts";
 import { analyticsProcessors, nativePool, scheduleAnalyticsJobs } from "../modules/analytics/index.ts";
 import type { AppDeps } from "../server/app-deps.ts";
 import type { ProcessorTable } from "./workers.ts";
@@ -11,7 +12,9 @@ import type { ProcessorTable } from "./workers.ts";
  * every module's repeatable jobs (idempotent upserts of fixed scheduler ids; see schedules.ts).
  */
 export function buildProcessors(deps: AppDeps): { processors: ProcessorTable; schedule: () => Promise<void>; atStart: () => Promise<void> } {
-  const notification = createNotificationWorker(deps);
+  // Digests and alerts record the movies they show (impressions, flushed at shutdown through deps.onClose).
+  const evaluation = createEvaluationModule(deps);
+  const notification = createNotificationWorker({ ...deps, evaluation: evaluation.notificationHooks });
   // After a user's rescoring commits, the notification module looks for a recommendation alert.
   const recommendation = createRecommendationModule({ ...deps, afterRescore: notification.recommendationsRescored });
   return {

@@ -226,6 +226,8 @@ describe("experiments", () => {
     }
     expect(r.sampleTooSmall).toBe(false);
     expect(r.warning).toBe("");
+    expect(await codeOf(experiments.getExperimentReport({ experimentId: aa.id, startDate: "2001-02-30" }, asStaff()))).toBe(Code.InvalidArgument);
+    expect(await codeOf(experiments.getExperimentReport({ experimentId: aa.id, startDate: "2001-04-03", endDate: "2001-04-01" }, asStaff()))).toBe(Code.InvalidArgument);
     const [c] = r.comparisons;
     expect(c).toMatchObject({ arm: "b", control: "a", ctrSignificant: false });
     expect(c!.ctrPValue).toBeGreaterThan(0.05);

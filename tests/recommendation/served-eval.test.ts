@@ -1,7 +1,7 @@
 /**
  * The served evaluation on the in-repo MovieLens sample: the split goes through the real train and score-all jobs and
  * GetRecommendations on a real server, and scores what the offline evaluation scores for the same model (one
- * pipeline: same weights, same parameters, same candidates).
+ * pipeline: same weights, same items in the same order, same tuning, same candidates).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
@@ -10,11 +10,10 @@ import { loadConfig } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { migrateUp } from "../../src/platform/migrations.ts";
 import { openOrm } from "../../src/platform/orm.ts";
-import { readRatings } from "../../src/eval/ratings-file.ts";
-import { temporalSplit } from "../../src/eval/split.ts";
-import { evalSet, evaluate, historyOf } from "../../src/eval/evaluate.ts";
+import { evaluate, historyOf } from "../../src/eval/evaluate.ts";
+import { offlineModel } from "../../src/eval/offline-model.ts";
 import { readMovieInfo, servedEvaluation } from "../../src/eval/served-eval.ts";
-import { DEFAULT_TRAIN, scoreUser, trainRecommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
+import { scoreUser } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 
 const RATINGS = "tests/fixtures/ml-latest-small/ratings.csv";
@@ -30,34 +29,30 @@ afterAll(async () => {
 });
 
 describe("served evaluation", () => {
-  it("scores every test user's served hybrid list, close to the offline evaluation of the same model", async () => {
-    const ratings = readRatings(RATINGS);
-    const split = temporalSplit(ratings, { minInteractions: 5, testFraction: 0.2 });
-    const set = evalSet(ratings.userIds.length, ratings.itemIds.length, split.train, split.test);
-    const movies = readMovieInfo(RATINGS);
+  it("scores every test user's served hybrid list as the offline evaluation scores the same model", async () => {
     const maxItems = 300;
+    // The offline side as `npm run eval` builds it: same weights, same items in the same order, tuned by the same
+    // function on the same training part (a budget this sample never reaches, so neither search is cut short).
+    const offline = offlineModel(RATINGS, { maxItems, tuneSeconds: 600 });
+    const { ratings, split, set, model, tuned } = offline;
     const config = loadConfig({
       NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: db.url, REDIS_URL: inject("redisUrl"), REDIS_PREFIX: `${inject("redisPrefix")}served${randomBytes(3).toString("hex")}`,
-      HOST: "127.0.0.1", PORT: "0", DB_POOL_MAX: "4", REC_MAX_ITEMS: String(maxItems),
+      HOST: "127.0.0.1", PORT: "0", DB_POOL_MAX: "4", REC_MAX_ITEMS: String(maxItems), REC_TUNE_SECONDS: "600",
     });
-    const served = await servedEvaluation(config, createLogger({ level: "silent" }), { ratings, split, set, movies });
+    const served = await servedEvaluation(config, createLogger({ level: "silent" }), { ratings, split, set, movies: readMovieInfo(RATINGS) });
     expect(served.hybrid.users).toBe(set.test.size);
 
-    // Offline: the same training part, every rating one implicit interaction, the served model's parameters.
-    let now = 0;
-    for (const t of split.train.time) now = Math.max(now, t);
-    const inTraining = new Set(split.train.item);
-    const tokens = ratings.itemIds.map((id, i) => (inTraining.has(i) ? (movies.get(id)?.genres ?? []) : []).map((g) => `g:${g}`));
-    const model = trainRecommender(
-      { users: ratings.userIds.length, items: ratings.itemIds.length, user: split.train.user, item: split.train.item, weight: new Float32Array(split.train.user.length).fill(1), time: split.train.time, tokens, now },
-      { ...DEFAULT_TRAIN, maxItems },
-    );
-    const offline = evaluate(set, (u, ex) => scoreUser(model, historyOf(set, u), "hybrid", ex));
-    expect(offline.ndcg).toBeGreaterThan(0.05);
-    // On this 32-user sample the two differ by up to ~7% (measured): a handful of swapped ranks moves NDCG that much
-    // here, and the remaining difference between the paths is not yet found (issue 10 asks for 2% on ml-latest-small).
-    expect(Math.abs(served.hybrid.ndcg / offline.ndcg - 1)).toBeLessThanOrEqual(0.15);
-    expect(Math.abs(served.hybrid.recall / offline.recall - 1)).toBeLessThanOrEqual(0.15);
+    // The training job tuned on the data it read from PostgreSQL and chose what the offline tuning chose.
+    const meta = served.modelMeta as { params: unknown; lambda: number; tuning: { validation: { ndcg: number } } };
+    expect(meta.params).toEqual(tuned.params);
+    expect(meta.lambda).toBe(tuned.lambda);
+    expect(meta.tuning.validation.ndcg).toBeCloseTo(tuned.validation.ndcg, 6);
+
+    const hybrid = evaluate(set, (u, ex) => scoreUser(model, historyOf(set, u), "hybrid", ex));
+    expect(hybrid.ndcg).toBeGreaterThan(0.05);
+    // One pipeline: the lists users get are the lists the evaluation scores (float rounding aside).
+    expect(served.hybrid.ndcg).toBeCloseTo(hybrid.ndcg, 3);
+    expect(served.hybrid.recall).toBeCloseTo(hybrid.recall, 3);
     expect(served.seconds.train).toBeGreaterThan(0);
-  }, 240_000);
+  }, 600_000);
 });

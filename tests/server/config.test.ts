@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/platform/config.ts";
+import { clusterTarget } from "../../src/platform/redis.ts";
 
 // Production refuses to start without its own secrets (development has fixed defaults).
 const PRODUCTION_SECRETS = {
@@ -85,5 +86,23 @@ describe("configuration", () => {
     expect(problems).toMatch(/JWT_SECRET must be at least 32/);
     expect(problems).toMatch(/DATA_ENCRYPTION_KEYS entries must be/);
     expect(problems).toMatch(/SERVICE_TOKENS entries must be/);
+  });
+});
+
+describe("scale-out settings", () => {
+  it("reads a Redis Cluster URL, hash-tags the prefix so every key shares a slot, and refuses a malformed one", () => {
+    const c = loadConfig({ REDIS_URL: "redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001", REDIS_PREFIX: "mr" });
+    expect(c.redisPrefix).toBe("{mr}");
+    expect(loadConfig({ REDIS_PREFIX: "mr" }).redisPrefix).toBe("mr");
+    expect(clusterTarget(c.redisUrl)).toEqual({ nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7001 }], password: "secret", tls: false });
+    expect(() => loadConfig({ REDIS_URL: "redis+cluster://10.0.0.1:notaport" })).toThrow(ConfigError);
+  });
+
+  it("reads read replicas and the read-your-writes window", () => {
+    const c = loadConfig({ DATABASE_REPLICA_URLS: "postgres://r1/movierec, postgres://r2/movierec", DATABASE_READ_YOUR_WRITES_MS: "2000" });
+    expect(c.databaseReplicaUrls).toEqual(["postgres://r1/movierec", "postgres://r2/movierec"]);
+    expect(c.readYourWritesMs).toBe(2000);
+    expect(loadConfig({}).databaseReplicaUrls).toEqual([]);
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: "mysql://r1/x" })).toThrow(ConfigError);
   });
 });

@@ -22,7 +22,8 @@ export function wilson(k: number, n: number, z = Z95): Interval {
   const denom = 1 + z2 / n;
   const centre = (p + z2 / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return { value: p, lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+  // Exact at the edges (rounding would leave 1e-17 above 0 for no successes).
+  return { value: p, lower: k <= 0 ? 0 : Math.max(0, centre - half), upper: k >= n ? 1 : Math.min(1, centre + half) };
 }
 
 /** erfc(x), fractional error below 1.2e-7 everywhere (Numerical Recipes' Chebyshev fit). */

@@ -100,7 +100,10 @@ export function createExperimentRpc(deps: { orm: MikroORM; changed?: () => void 
       const today = day(new Date());
       const start = req.startDate || (exp ? day(exp.startedAt ?? exp.createdAt) : day(new Date(Date.now() - 29 * 86_400_000)));
       const end = req.endDate || today;
-      if (Number.isNaN(Date.parse(start)) || Number.isNaN(Date.parse(end))) throw new InvalidInputError("not a valid date", "start_date");
+      // A real calendar day (2026-02-30 matches the pattern but is not one, and would fail in SQL).
+      const isDay = (d: string) => !Number.isNaN(Date.parse(d)) && day(new Date(Date.parse(d))) === d;
+      if (!isDay(start)) throw new InvalidInputError("not a calendar day", "start_date");
+      if (!isDay(end)) throw new InvalidInputError("not a calendar day", "end_date");
       if (start > end) throw new InvalidInputError("must not be after end_date", "start_date");
       if (Date.parse(end) - Date.parse(start) > 366 * 86_400_000) throw new InvalidInputError("the period is at most 366 days", "start_date");
       const r = await buildReport(em(), exp ? { experiment: exp } : { surface: "recommendations" }, start, end);

@@ -4,6 +4,7 @@
  * per channel per rolling day, and once per user and movie (the idempotency key).
  */
 import type { TemplateType } from "./entities/index.ts";
+import type { NotificationEvaluationHooks } from "./sent-lists.ts";
 import type { Outbox, QueueRequest, QueueResult, RequestKind } from "./outbox.ts";
 import type { Template, TemplateStore } from "./templates.ts";
 
@@ -22,7 +23,7 @@ const KINDS = {
 
 export type AlertKind = keyof typeof KINDS;
 
-export function createAlerts(deps: { outbox: Outbox; templates: TemplateStore; movieUrl: (id: string) => string; minScore: number }) {
+export function createAlerts(deps: { outbox: Outbox; templates: TemplateStore; movieUrl: (id: string) => string; minScore: number; evaluation?: NotificationEvaluationHooks }) {
   const template = async (type: TemplateType): Promise<Template | undefined> => deps.templates.activeOfType(type).catch(() => undefined);
 
   return {
@@ -48,7 +49,13 @@ export function createAlerts(deps: { outbox: Outbox; templates: TemplateStore; m
           });
         }
       }
-      return deps.outbox.queue(requests);
+      const results = await deps.outbox.queue(requests);
+      // Each alert queued is an impression of its movie, per channel (an email and a push are two things shown).
+      for (const req of requests) {
+        const r = results.get(req.idempotencyKey);
+        if (r && !r.duplicate && r.logs.length > 0) deps.evaluation?.sent?.({ surface: "alert", userId: req.userId, requestId: req.idempotencyKey, algorithm: kind, movieIds: [movie.id] });
+      }
+      return results;
     },
   };
 }

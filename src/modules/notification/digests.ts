@@ -13,6 +13,7 @@ import type { Logger } from "../../platform/logger.ts";
 import { dueWindows, isoWeek, minuteToTime, type DueWindow } from "./digest-schedule.ts";
 import { idArray } from "./notification-view.ts";
 import type { Outbox, QueueRequest } from "./outbox.ts";
+import type { NotificationEvaluationHooks } from "./sent-lists.ts";
 import type { Template, TemplateStore } from "./templates.ts";
 
 const BATCH = 1000;
@@ -47,6 +48,8 @@ export interface DigestDeps {
   /** Where movie links point, e.g. https://app.example.com/movies/<id>. */
   movieUrl: (movieId: string) => string;
   tickMs: number;
+  /** Online evaluation: the movies of each digest queued (impressions). */
+  evaluation?: NotificationEvaluationHooks;
 }
 
 export function createDigests(deps: DigestDeps) {
@@ -107,13 +110,8 @@ export function createDigests(deps: DigestDeps) {
       for (const w of windows) {
         let after = "0";
         for (;;) {
-          const users = await em.execute<Row[]>(
-            `select p.user_id from notification_preferences p join users u on u.id = p.user_id
-              where p.digest_day = ? and ${w.afterMinute >= 0 ? "p.digest_time > ?::time and" : ""} p.digest_time <= ?::time
-                and p.timezone = any(?::text[]) and p.weekly_digest and u.is_active and p.user_id > ?
-              order by p.user_id limit ?`,
-            [w.day, ...(w.afterMinute >= 0 ? [minuteToTime(w.afterMinute)] : []), minuteToTime(w.untilMinute), `{${tzs.map((z) => JSON.stringify(z)).join(",")}}`, after, BATCH],
-          );
+          const query = dueUsersSql(w, tzs, after, BATCH);
+          const users = await em.execute<Row[]>(query.sql, query.params);
           if (users.length === 0) break;
           const ids = users.map((u) => String(u.user_id));
           after = ids[ids.length - 1]!;
@@ -128,7 +126,15 @@ export function createDigests(deps: DigestDeps) {
           }));
           const results = await deps.outbox.queue(requests);
           due += ids.length;
-          for (const r of results.values()) if (!r.duplicate && r.logs.length > 0) queued++;
+          for (const req of requests) {
+            const r = results.get(req.idempotencyKey);
+            if (!r || r.duplicate || r.logs.length === 0) continue;
+            queued++;
+            const c = data.get(req.userId);
+            const ids = (rows: Row[] | undefined) => (rows ?? []).map((m) => String(m.id));
+            deps.evaluation?.sent?.({ surface: "digest", userId: req.userId, requestId: req.idempotencyKey, algorithm: "digest_picks", movieIds: ids(c?.movies) });
+            deps.evaluation?.sent?.({ surface: "digest", userId: req.userId, requestId: `${req.idempotencyKey}:new`, algorithm: "new_releases", movieIds: ids(c?.new_releases) });
+          }
           if (users.length < BATCH) break;
         }
       }
@@ -158,3 +164,18 @@ export function createDigests(deps: DigestDeps) {
 }
 
 export type Digests = ReturnType<typeof createDigests>;
+
+/**
+ * The query of the users due in one window (a weekday and a span of minutes of day) in the given zones, a batch at a
+ * time after `after`: it reads notification_preferences through idx_notification_prefs_digest (digest_day,
+ * digest_time), checked by EXPLAIN in tests/notification/digest-index.test.ts.
+ */
+export function dueUsersSql(w: { day: number; afterMinute: number; untilMinute: number }, tzs: readonly string[], after: string, limit: number): { sql: string; params: unknown[] } {
+  return {
+    sql: `select p.user_id from notification_preferences p join users u on u.id = p.user_id
+              where p.digest_day = ? and ${w.afterMinute >= 0 ? "p.digest_time > ?::time and" : ""} p.digest_time <= ?::time
+                and p.timezone = any(?::text[]) and p.weekly_digest and u.is_active and p.user_id > ?
+              order by p.user_id limit ?`,
+    params: [w.day, ...(w.afterMinute >= 0 ? [minuteToTime(w.afterMinute)] : []), minuteToTime(w.untilMinute), `{${tzs.map((z) => JSON.stringify(z)).join(",")}}`, after, limit],
+  };
+}

@@ -23,10 +23,12 @@ import { createPreferences } from "./preferences.ts";
 import { createPushSender } from "./push-sender.ts";
 import { createTemplates } from "./templates.ts";
 import { createTrackingLinks, createTrackingRoute, type HttpRoute } from "./tracking.ts";
+import type { NotificationEvaluationHooks } from "./sent-lists.ts";
 
 export type { QueueRequest, QueueResult, RequestKind } from "./outbox.ts";
 export type { AlertKind, AlertMovie } from "./alerts.ts";
 export type { HttpRoute } from "./tracking.ts";
+export type { NotificationEvaluationHooks, SentList } from "./sent-lists.ts";
 
 export interface NotificationModuleDeps {
   config: Config;
@@ -34,6 +36,8 @@ export interface NotificationModuleDeps {
   orm: MikroORM;
   redis: Redis;
   queues: Pick<Queues, "delivery">;
+  /** Online evaluation: impressions of digests and alerts, clicks on their movie links (see sent-lists.ts). */
+  evaluation?: NotificationEvaluationHooks;
 }
 
 /** Builds the module once per process (server and worker alike); senders connect on first use. */
@@ -62,14 +66,14 @@ export function createNotificationModule(deps: NotificationModuleDeps) {
     sweepGraceMs: Math.max(cfg.sweepIntervalMs, 1000),
   });
   const movieUrl = (id: string) => `${cfg.publicBaseUrl}/movies/${id}`;
-  const digests = createDigests({ orm: deps.orm, redis: deps.redis, log: deps.log, outbox, templates, movieUrl, tickMs: cfg.digestTickMs });
+  const digests = createDigests({ orm: deps.orm, redis: deps.redis, log: deps.log, outbox, templates, movieUrl, tickMs: cfg.digestTickMs, evaluation: deps.evaluation });
   // A recommendation is alert-worthy from this score up (scores are 0–1).
   const minScore = 0.8;
-  const alerts = createAlerts({ outbox, templates, movieUrl, minScore });
+  const alerts = createAlerts({ outbox, templates, movieUrl, minScore, evaluation: deps.evaluation });
   const triggers = createAlertTriggers({ orm: deps.orm, log: deps.log, alerts, minScore });
   const broadcast = createBroadcast({ orm: deps.orm, outbox, maxRecipients: cfg.maxRecipients });
   const rpc = createNotificationRpc({ preferences, devices, templates, history, outbox, broadcast });
-  const trackingRoute = createTrackingRoute({ orm: deps.orm, secret: cfg.trackingSecret, log: deps.log });
+  const trackingRoute = createTrackingRoute({ orm: deps.orm, secret: cfg.trackingSecret, log: deps.log, evaluation: deps.evaluation });
   return {
     rpc: Object.assign(rpc, { [HTTP_ROUTE]: trackingRoute }),
     trackingRoute,

@@ -13,6 +13,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Logger } from "../../platform/logger.ts";
 import { PREFERENCE_FLAGS, type PreferenceFlag } from "./preferences.ts";
+import { movieOfLink, type NotificationEvaluationHooks } from "./sent-lists.ts";
 
 export interface TrackingLinks {
   openPixel(logId: string): string;
@@ -73,7 +74,14 @@ const html = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`;
 
 /** The tracking and unsubscribe endpoints. */
-export function createTrackingRoute(deps: { orm: MikroORM; secret: string; log: Logger }): HttpRoute {
+export function createTrackingRoute(deps: { orm: MikroORM; secret: string; log: Logger; evaluation?: NotificationEvaluationHooks }): HttpRoute {
+  /** A click on a movie link is a click on that movie's impression in the notification (after the redirect: best effort). */
+  const attribute = async (logId: string, target: string) => {
+    const movieId = movieOfLink(target);
+    if (!movieId || !deps.evaluation?.clicked) return;
+    const [row] = await deps.orm.em.fork().execute<{ user_id: string }[]>("select user_id::text as user_id from notification_logs where id = ?", [logId]);
+    if (row) await deps.evaluation.clicked(row.user_id, movieId);
+  };
   const { verify } = createSigner(deps.secret);
   const fail = (res: ServerResponse, e: unknown) => {
     deps.log.warn({ err: (e as Error).message }, "tracking endpoint failed");
@@ -104,6 +112,7 @@ export function createTrackingRoute(deps: { orm: MikroORM; secret: string; log: 
           () => {
             res.writeHead(302, { location: target, "cache-control": "no-store" });
             res.end();
+            attribute(id, target).catch((e) => deps.log.warn({ err: (e as Error).message }, "click not attributed"));
           },
           (e) => {
             // The reader still gets where they were going.

@@ -17,7 +17,9 @@ export interface Catalogue {
 
 /** Active movies in id order with genre (×2), keyword, top-5 cast, director (×2), language and overview tokens. */
 export async function loadCatalogue(em: EntityManager): Promise<Catalogue> {
-  const movies = await em.execute<{ id: string; lang: string; overview: string }[]>("select id::text as id, original_language as lang, overview from movies where is_active order by id");
+  // Ordered by the numeric id (`order by id` would sort the text alias: "101" before "11"), so item order — and with it
+  // every tie-break by item (temporal split, recency, top-k) — is movie id order, as in the offline evaluation.
+  const movies = await em.execute<{ id: string; lang: string; overview: string }[]>("select id::text as id, original_language as lang, overview from movies where is_active order by movies.id");
   const movieIds = movies.map((m) => m.id);
   const index = new Map(movieIds.map((id, i) => [id, i]));
   const tokens = movies.map((m): (string | readonly [string, number])[] => [`l:${m.lang}`, ...overviewTokens(m.overview)]);
@@ -47,14 +49,18 @@ export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, 
   let after = "0";
   let interactionCount = 0;
   for (;;) {
-    const ids = await em.execute<{ id: string }[]>("select distinct user_id::text as id from user_movie_interactions where user_id > ?::bigint order by 1 limit ?", [after, chunk]);
+    // Numeric order (ordering by the text column would sort "10" before "9" and make uneven chunks).
+    const ids = await em.execute<{ id: string }[]>("select distinct user_id::text as id, user_id from user_movie_interactions where user_id > ?::bigint order by user_id limit ?", [after, chunk]);
     if (ids.length === 0) break;
     const last = ids[ids.length - 1].id;
     const rows = await em.execute<{ u: number; m: number; w: number; t: number; n: number }[]>(
       `select user_id::float8 as u, movie_id::float8 as m, sum(${WEIGHT_SQL})::float8 as w, extract(epoch from max("timestamp"))::float8 as t, count(*)::float8 as n
-       from user_movie_interactions where user_id > ?::bigint and user_id <= ?::bigint group by user_id, movie_id`,
+       from user_movie_interactions where user_id > ?::bigint and user_id <= ?::bigint group by user_id, movie_id
+       order by user_id, movie_id`,
       [after, last],
     );
+    // Users numbered in id order, entries in (user, movie) order: the same data always gives the same matrices, summed
+    // in the same order (float rounding included), so a training's tuning makes the same choices as the evaluation's.
     const local = new Map<number, number>();
     for (const r of rows) {
       const i = index.get(r.m);
