@@ -17,3 +17,11 @@ export function runWithSignal<T>(signal: AbortSignal, fn: () => T): T {
 export function currentSignal(): AbortSignal | undefined {
   return scope.getStore();
 }
+
+/**
+ * Runs `fn` outside any call's signal: for work several calls share (a single-flight load that later callers join),
+ * which one caller's deadline must not cancel under the others.
+ */
+export function runDetached<T>(fn: () => T): T {
+  return scope.exit(fn);
+}

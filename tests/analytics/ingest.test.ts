@@ -147,9 +147,16 @@ describe("TrackEvents", () => {
     // Sends the first batch, then waits until it is durable (the batch row says so) and cuts the call.
     async function* interrupted() {
       for (let i = 0; i < BATCH_SIZE + 50; i++) yield { batchKey: i === 0 ? key : "", event: viewEvent(session, { movieId }) };
-      for (let tries = 0; tries < 200; tries++) {
+      // Waits for a durable first flush: a whole batch, or (on a loaded machine, where FLUSH_AFTER_MS cuts it short
+      // and the rest waits for more events that never come) a partial one that has stopped growing.
+      let seen = 0;
+      let steadySince = Date.now();
+      for (const until = Date.now() + 60_000; Date.now() < until; ) {
         const rows = await sql<{ processed_count: number }>(ts.orm, "select processed_count from analytics_ingest_batches where batch_key = ?", [key]);
-        if ((rows[0]?.processed_count ?? 0) >= BATCH_SIZE) break;
+        const n = rows[0]?.processed_count ?? 0;
+        if (n >= BATCH_SIZE) break;
+        if (n !== seen) [seen, steadySince] = [n, Date.now()];
+        else if (n > 0 && Date.now() - steadySince > 1000) break;
         await new Promise((r) => setTimeout(r, 25));
       }
       abort.abort();
@@ -167,14 +174,14 @@ describe("TrackEvents", () => {
     expect(progress!.completed_at).toBeNull();
     // A batch is cut at BATCH_SIZE events or after FLUSH_AFTER_MS, so on a slow machine the durable count may not be a
     // whole batch; what matters is that it is what was stored, and that the retry completes it without duplicates.
-    expect(progress!.processed_count).toBeGreaterThanOrEqual(BATCH_SIZE);
+    expect(progress!.processed_count).toBeGreaterThan(0);
     expect(progress!.processed_count).toBeLessThanOrEqual(BATCH_SIZE + 50);
     expect(await rowsOf(session)).toBe(progress!.accepted_count);
 
     const retry = await client.trackEvents(stream(session, total, key), { headers: SERVICE_HEADERS });
     expect(retry).toMatchObject({ acceptedCount: total, duplicateBatch: false });
     expect(await rowsOf(session)).toBe(total);
-  });
+  }, 120_000);
 
   it("a stream failing midway tells in its trailers how many events are stored", async () => {
     const session = uniqueSession();

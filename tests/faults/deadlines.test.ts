@@ -13,6 +13,8 @@
  * - work a handler leaves running after it answered (fire-and-forget writes) is not cancelled when the finished
  *   call's connection closes: only a call that has not answered yet is cancelled. (A stub handler here: no product
  *   handler can be made to do this on demand.)
+ * - work shared by several calls (the single-flight session check that concurrent calls of one session join) is not
+ *   cancelled by the deadline of the call that started it: the others still answer OK.
  */
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -159,5 +161,23 @@ describe("deadlines", () => {
     } finally {
       await stub.close();
     }
+  });
+
+  it("does not fail the other callers of a shared session check when the first caller's deadline passes", async () => {
+    const carol = await createTestUser(ts.deps, { prefix: "dl" }); // her session is in no cache of the server yet
+    const recs = createClient(RecommendationService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
+    await locker.query("begin");
+    await locker.query("lock table user_sessions in access exclusive mode");
+    let second: Promise<string>;
+    try {
+      const first = codeOf(recs.getRecommendations({ limit: 5 }, { headers: carol.headers, timeoutMs: 400 }));
+      await new Promise((r) => setTimeout(r, 50));
+      second = codeOf(recs.getRecommendations({ limit: 5 }, { headers: carol.headers, timeoutMs: 10_000 }));
+      expect(await first).toBe("DeadlineExceeded");
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await locker.query("rollback");
+    }
+    expect(await second).toBe("OK");
   });
 });

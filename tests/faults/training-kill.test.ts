@@ -2,7 +2,8 @@
  * A worker SIGKILLed mid-training (`node src/main.ts worker`, the real training job in its thread).
  *
  * What must hold:
- * - the worker is killed while it fits (the job reports the "fitting" phase), not before or after;
+ * - the worker is killed while it fits (the job reports the "fitting" phase; tuning is off, REC_TUNE_SECONDS=0),
+ *   not before or after;
  * - no half-published model: while the training is dead, the previous model stays current (its version and artefact),
  *   every user keeps a complete list (rows of one generation: a user's rows are replaced in one transaction, never
  *   half), and GetRecommendations through the real server answers from it;
@@ -44,7 +45,9 @@ beforeAll(async () => {
     WORKER_LOCK_MS: String(LOCK_MS),
     REC_TRAIN_LOCK_MS: String(TRAIN_LOCK_MS),
     REC_TRAIN_CRON: "off",
-    REC_MAX_ITEMS: "300",
+    // No hyper-parameter search (up to a minute by default): the fit itself is what gets killed.
+    REC_TUNE_SECONDS: "0",
+    REC_MAX_ITEMS: "1000",
     REC_TOP_N: "10",
   };
   ts = await startTestServer({ env });
@@ -60,8 +63,9 @@ describe("a worker SIGKILLed mid-training", () => {
     const exec = <T>(sql: string, params: unknown[] = []) => ts.orm.em.fork().execute<T[]>(sql, params);
     // A real account first (lowest id: in the sample below), seeded with likes like everyone, to call the server as.
     const ana = await createTestUser(ts.deps, { prefix: "ftk" });
-    // 3,000 users, 8 likes each over 200 movies: a fit long enough (~1 s here) to be killed in, short enough for CI.
-    await exec("insert into movies (tmdb_id, title, original_title, original_language) select 700000000 + g, 'M' || g, 'M' || g, 'en' from generate_series(1, 200) g");
+    // 3,000 users, 8 likes each over 1,000 movies (all kept: REC_MAX_ITEMS=1000): a training of ~0.8 s here, long
+    // enough to be killed while it fits (polled every 5 ms), short enough for CI.
+    await exec("insert into movies (tmdb_id, title, original_title, original_language) select 700000000 + g, 'M' || g, 'M' || g, 'en' from generate_series(1, 1000) g");
     await exec("insert into users (username, email, password) select 'ft' || g, 'ft' || g || '@example.test', 'x' from generate_series(1, 3000) g");
     await exec(`insert into user_movie_interactions (user_id, movie_id, interaction_type, "timestamp")
       select u.id, m.id, 'like', now() - (k || ' hours')::interval
@@ -70,7 +74,7 @@ describe("a worker SIGKILLed mid-training", () => {
         join (select id, row_number() over (order by id) as n from movies) m on m.n = 1 + ((u.n * 7 + k * 13) % 120)
       on conflict do nothing`);
     const rec = createRecommendationModule({ ...ts.deps });
-    const opts = { topN: 10, maxItems: 300 };
+    const opts = { topN: 10, maxItems: 1000 };
     const { meta: v1 } = await trainAndPublish(ts.orm, rec.store, opts);
     const sample = (await exec<{ id: string }>("select id::text as id from users order by id limit 30")).map((r) => r.id);
     await scoreUsers(ts.orm, ts.redis, (await rec.store.current())!, sample, opts);
@@ -89,8 +93,9 @@ describe("a worker SIGKILLed mid-training", () => {
       const tails = workers.map((w, i) => `worker ${i} (pid ${w.child.pid}, exit ${w.child.exitCode ?? w.child.signalCode ?? "running"}):\n${w.lines.slice(-8).map((l) => `  ${JSON.stringify(l).slice(0, 300)}`).join("\n")}`);
       return `training status ${JSON.stringify(await rec.store.training())}; job ${jobId}: ${job ? `${await job.getState()}, progress ${JSON.stringify(job.progress)}, attempts ${job.attemptsMade}, processedBy ${job.processedBy ?? "-"}` : "gone"}; current model ${(await rec.store.meta())?.version ?? "none"} (v1 ${v1.version})\n${tails.join("\n")}`;
     };
-    // Killed mid-fit: the job has reported the fitting phase (its data is loaded, the thread is fitting).
-    await waitUntil("the training job fitting", async () => ((await ts.deps.queues.scoring.getJob(jobId))?.progress as { phase?: string } | undefined)?.phase === "fitting" ? true : undefined, 60_000, 5, state);
+    // Killed mid-fit: the job has reported a phase of its training thread (its data is loaded, the thread works).
+    const inThread = new Set(["tuning", "fitting"]);
+    await waitUntil("the training job fitting", async () => (inThread.has(String(((await ts.deps.queues.scoring.getJob(jobId))?.progress as { phase?: string } | undefined)?.phase)) ? true : undefined), 60_000, 5, state);
     const processedBy = (await ts.deps.queues.scoring.getJob(jobId))!.processedBy ?? "";
     const victim = workers.find((w) => processedBy.endsWith(`:${w.child.pid}`));
     expect(victim, `no worker matches processedBy ${processedBy}`).toBeDefined();
@@ -129,7 +134,7 @@ describe("a worker SIGKILLed mid-training", () => {
     expect(after[0]!.stale).toBe(0); // every user's list is from the new model
     for (const u of await generations()) expect(u.gens).toBe(1);
     console.log(
-      `[fault] worker SIGKILLed mid-training (3,000 users, 24,000 likes, 200 movies): new model published ${publishedMs} ms after the kill, ` +
+      `[fault] worker SIGKILLed mid-training (3,000 users, 24,000 likes, 1,000 movies): new model published ${publishedMs} ms after the kill, ` +
         `every user rescored after ${doneMs} ms; the survivor's training run took ${String(trained?.durationMs ?? "?")} ms (WORKER_LOCK_MS=${LOCK_MS}, REC_TRAIN_LOCK_MS=${TRAIN_LOCK_MS}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`,
     );
   }, 240_000);

@@ -2,8 +2,8 @@
  * A user's recommendation rows are replaced atomically under a per-user advisory lock (README "Recommendations",
  * review of 2026-11-30, item 1). Each test stops the real scoring transaction at a known point by holding a lock
  * from a second connection, as another transaction would:
- * - mid-write (its new rows inserted, the old ones not yet deleted), a reader on another connection sees exactly the
- *   old list, never a mix;
+ * - mid-write (its new rows staged with COPY and some old rows deleted, blocked on deleting the locked one), a
+ *   reader on another connection sees exactly the old list, never a mix;
  * - its connection killed there (a worker crash), the old list stays whole;
  * - while another holder has the user's advisory lock, scoring waits and writes nothing (two workers never score one
  *   user at once).
@@ -110,15 +110,15 @@ describe("atomic replacement of a user's recommendations", () => {
     const { userId, old, lockedMovie } = await userWithOldList();
     const lock = await holder();
     try {
-      // Holding the old row the scoring must delete stops it between its insert and its delete.
+      // Holding the old row the scoring must delete stops it in the middle of its swap (list-writer.ts).
       await lock.query("select id from user_recommendations where user_id = $1 and movie_id = $2 and algorithm = 'legacy' for update", [userId, lockedMovie]);
       const scoring = rescoreUser(orm, redis, stored, userId, OPTS);
       const [pid] = await blockedBy(lock);
-      // It waits to delete the old row, so its new rows are written (uncommitted) by now.
+      // It waits to delete the old row: its rows are staged and the other old rows deleted (uncommitted) by now.
       const running = await lock.query<{ n: number }>("select count(*)::int as n from user_recommendations where user_id = $1", [userId]);
       expect(running.rows[0]!.n).toBe(old.length);
       expect(pid).toBeGreaterThan(0);
-      // The new rows are written (uncommitted) by now; the reader sees the old list, whole.
+      // The reader sees the old list, whole.
       expect(await rowsOf(userId)).toEqual(old);
       await lock.query("rollback");
       expect(await scoring).toBeGreaterThan(0);

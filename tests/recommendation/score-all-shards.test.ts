@@ -62,6 +62,8 @@ beforeAll(async () => {
     REC_MAX_ITEMS: "400",
     REC_SCORE_SHARD_USERS: String(SHARD_USERS),
     DIGEST_TICK_MS: "3600000",
+    // A killed worker's ranges are found stalled and taken by the other within a few seconds.
+    WORKER_LOCK_MS: "2000",
   };
 }, 120_000);
 afterAll(async () => {
@@ -114,5 +116,37 @@ describe("sharded score-all", () => {
     // The ranges together are the users: their counts add up, each within its bound.
     expect(ranges.reduce((a, j) => a + (j.returnvalue as { users: number }).users, 0)).toBe(scorable);
     expect(ranges.slice(0, -1).every((j) => (j.returnvalue as { users: number }).users === SHARD_USERS)).toBe(true);
+  }, 180_000);
+
+  it("a worker killed in the middle of a run: the other finishes its ranges, nobody is skipped", async () => {
+    const { meta } = await trainAndPublish(orm, new ModelStore(redis), { topN: 10, maxItems: 400 });
+    await orm.em.fork().execute("truncate score_audit");
+    const [victim, survivor] = workers;
+    const before = victim.lines.length;
+    const version = `${meta.version}kill`;
+    const run = await queues.scoring.add(JOBS.scoreAll, { version }, { jobId: `score-all-${version}` });
+    // Kill the first worker as soon as it has finished one range: it still holds the others it took (4 at a time).
+    await victim.waitForLog((l) => victim.lines.indexOf(l) >= before && l.msg === "score range done", 60_000);
+    await victim.kill("SIGKILL");
+    const state = await waitUntil("the run to finish on the surviving worker", async () => {
+      const s = await (await queues.scoring.getJob(run.id!))!.getState();
+      return s === "completed" || s === "failed" ? s : undefined;
+    }, 120_000, 100, () => survivor.lines.slice(-8).map((l) => JSON.stringify(l)).join("\n"));
+    expect(state).toBe("completed");
+    const shards = ((await queues.scoring.getJob(run.id!))!.returnvalue as { shards: number }).shards;
+    const ranges = (await Promise.all(Array.from({ length: shards }, (_, k) => queues.scoring.getJob(rangeJobId(version, k))))) as Job[];
+    const retaken = ranges.filter((j) => j.stalledCounter > 0).length;
+    const audit = await orm.em.fork().execute<{ users: string; twice: string }[]>(
+      `select count(distinct user_id) as users, (select count(*) from (select user_id from score_audit group by user_id having count(*) > 1) t) as twice from score_audit`,
+    );
+    const scorable = Number((await orm.em.fork().execute<{ n: string }[]>(
+      `select count(*) as n from users u where u.is_active and exists (select 1 from user_movie_interactions i where i.user_id = u.id)`,
+    ))[0].n);
+    console.log(`[score-all-shards] worker killed mid-run: ${retaken} of ${shards} ranges taken again by the other worker; ${audit[0].twice} users scored a second time (their batch committed before the kill)`);
+    // None skipped; a second scoring only for users whose batch the dead worker had committed but not yet recorded
+    // as its range's progress (at most its 4 ranges in flight, one batch pair each: 4 × 400).
+    expect(Number(audit[0].users)).toBe(scorable);
+    expect(Number(audit[0].twice)).toBeLessThanOrEqual(4 * 400);
+    expect(ranges.every((j) => j.processedBy === `${String(j.processedBy).split(":")[0]}:${survivor.child.pid}` || j.processedBy?.endsWith(`:${victim.child.pid}`))).toBe(true);
   }, 180_000);
 });

@@ -20,13 +20,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The run's key prefix, or for a server on a database of its own a prefix of that database's: caches are keyed by
+ * row ids (movie 1, the trending list), and another database's cached rows must not answer for this one's.
+ */
+function prefixFor(databaseUrl: string | undefined): string {
+  const shared = inject("redisPrefix");
+  if (!databaseUrl || databaseUrl === inject("databaseUrl")) return shared;
+  return `${shared}${new URL(databaseUrl).pathname.slice(1).replace(/[^A-Za-z0-9]/g, "")}`;
+}
+
 /** The configuration a test server runs with: this run's database, Redis db and key prefix. */
 export function testConfig(env: Record<string, string> = {}) {
   return loadConfig({
     NODE_ENV: "test",
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: inject("redisUrl"),
-    REDIS_PREFIX: inject("redisPrefix"),
+    REDIS_PREFIX: prefixFor(env.DATABASE_URL),
     HOST: "127.0.0.1",
     PORT: "0",
     CORS_ORIGINS: "https://app.example.com",

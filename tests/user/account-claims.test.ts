@@ -1,8 +1,9 @@
 /**
  * The account claims of README.md and SECURITY.md, each checked on the real server with real tokens and rows:
  * default token lifetimes and the token's header (HS256 + kid), the password rule on the email, weaker hashes
- * upgraded at the next login, phone numbers moving to a new key when next written, and no secret in the logs of
- * ChangePassword and DeleteAccount (review of 2026-11-30, items 7, 8, 16, 17, 18).
+ * upgraded at the next login, phone numbers moving to a new key when next written, no secret in the logs of
+ * ChangePassword and DeleteAccount, and an unknown login costing a password verification like a known one
+ * (review of 2026-11-30, items 6, 7, 8, 16, 17, 18).
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { Writable } from "node:stream";
@@ -14,6 +15,8 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { UserService } from "../../gen/movierec/user/v1/user_service_pb.js";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { createMigratedDatabase } from "../faults/support/own-database.ts";
 
 function userClient(ts: TestServer): Client<typeof UserService> {
   return createClient(UserService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
@@ -152,11 +155,18 @@ describe("argon2id parameters", () => {
 });
 
 describe("data key rotation", () => {
+  // A database of its own: a row under a key the other test servers do not have would make their ListUsers fail.
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createMigratedDatabase();
+  });
+  afterAll(async () => db?.drop());
+
   it("after a new key is prepended, old phone numbers still read, and move to the new key when next written", async () => {
     const oldKey = `old:${key()}`;
     const newKey = `new:${key()}`;
     const phone = `+1415${randomInt(1_000_000, 9_999_999)}`;
-    const before = await startTestServer({ env: { DATA_ENCRYPTION_KEYS: oldKey } });
+    const before = await startTestServer({ env: { DATABASE_URL: db.url, DATA_ENCRYPTION_KEYS: oldKey } });
     const u = fresh();
     let userId: string;
     try {
@@ -164,7 +174,7 @@ describe("data key rotation", () => {
     } finally {
       await before.close();
     }
-    const ts = await startTestServer({ env: { DATA_ENCRYPTION_KEYS: `${newKey},${oldKey}` } });
+    const ts = await startTestServer({ env: { DATABASE_URL: db.url, DATA_ENCRYPTION_KEYS: `${newKey},${oldKey}` } });
     try {
       const stored = async () =>
         (await ts.orm.em.fork().execute<{ phone_number: string }[]>("select phone_number from users where id = ?", [userId]))[0]!.phone_number;
@@ -184,7 +194,7 @@ describe("data key rotation", () => {
       await ts.close();
     }
     // The old key alone can no longer read it: the value really is under the new key.
-    const oldOnly = await startTestServer({ env: { DATA_ENCRYPTION_KEYS: oldKey } });
+    const oldOnly = await startTestServer({ env: { DATABASE_URL: db.url, DATA_ENCRYPTION_KEYS: oldKey } });
     try {
       const login = await userClient(oldOnly).login({ login: u.username, password: u.password }).catch(errOf);
       const phoneSeen = login instanceof ConnectError ? undefined : login.user?.phoneNumber;
@@ -223,6 +233,37 @@ describe("secrets in the logs", () => {
       for (const secret of [u.password, newPassword, wrong, reg.accessToken, reg.refreshToken, login.accessToken, login.refreshToken, hashRow!.password, hashTail, phone]) {
         expect(all).not.toContain(secret);
       }
+    } finally {
+      await ts.close();
+    }
+  });
+});
+
+describe("login timing", () => {
+  it("an unknown login costs a full password verification, like a wrong password for a known account", { timeout: 120_000 }, async () => {
+    // A costly KDF (about 100 ms and more a verification) makes the difference a skipped verification would make
+    // (a few ms against a hundred) far larger than a loaded machine's noise.
+    const ts = await startTestServer({ env: { PASSWORD_MEMORY_KIB: "65536", PASSWORD_ITERATIONS: "3", LOGIN_MAX_FAILURES_PER_ACCOUNT: "100", LOGIN_MAX_FAILURES_PER_IP: "1000" } });
+    try {
+      const client = userClient(ts);
+      const u = fresh();
+      await client.register(u);
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const timed = async (login: string) => {
+        const t = performance.now();
+        const err = await failure(client.login({ login, password: "not-the-password-1" }));
+        expect(err.code).toBe(Code.Unauthenticated);
+        return performance.now() - t;
+      };
+      const known: number[] = [];
+      const unknown: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        known.push(await timed(u.username));
+        unknown.push(await timed(`nobody_${randomBytes(4).toString("hex")}`));
+      }
+      const show = `known ${known.map((x) => x.toFixed(0)).join(", ")} ms; unknown ${unknown.map((x) => x.toFixed(0)).join(", ")} ms`;
+      expect(median(unknown), show).toBeGreaterThan(median(known) * 0.5);
+      expect(median(known), show).toBeGreaterThan(30);
     } finally {
       await ts.close();
     }

@@ -12,6 +12,7 @@
  * Negative answers (revoked, expired, inactive) are cached the same way: a revoked token hammering the API costs one
  * query per `ttlMs`, and reactivating an account takes effect within `ttlMs` too.
  */
+import { runDetached } from "../../platform/request-signal.ts";
 
 /** What a session check yields: the account's staff flag when the session is open and the account active. */
 export type SessionCheck = { isStaff: boolean } | undefined;
@@ -58,7 +59,8 @@ export function createSessionCache(opts: {
     const sentAt = now();
     const sentEpoch = epoch;
     const flights = inFlight;
-    const p = opts.load(sessionId, userId).then(
+    // Shared by every caller that joins it: run outside the first caller's deadline (request-signal.ts).
+    const p = runDetached(() => opts.load(sessionId, userId)).then(
       (value) => {
         flights.delete(key);
         if (opts.ttlMs > 0 && sentEpoch === epoch) {
