@@ -11,6 +11,7 @@
  */
 import type { EntityManager, MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
+import type { Pool } from "pg";
 
 /** How long a replica that failed is left alone before reads try it again. */
 const REPLICA_BACKOFF_MS = 5000;
@@ -80,7 +81,26 @@ export function createReadRouting(orm: MikroORM, redis: Redis, windowMs: number)
   };
 }
 
-/** The `pg` pool of a replica (the primary's when none is configured), for reports that run raw SQL on a pool. */
-export function readPool(orm: MikroORM): () => Promise<import("pg").Pool> {
-  return async () => orm.em.getConnection(hasReplicas(orm) && (downUntil.get(orm) ?? 0) <= Date.now() ? "read" : "write").getNativeClient() as Promise<import("pg").Pool>;
+/**
+ * A `pg` pool for reports that run raw SQL (`query` only): a replica's, whose failures (down, recovery conflict)
+ * send the query, and the next ones for a few seconds, to the primary's pool. The primary's pool without replicas.
+ */
+export function readPool(orm: MikroORM): () => Promise<Pool> {
+  const primary = () => orm.em.getConnection("write").getNativeClient() as Promise<Pool>;
+  if (!hasReplicas(orm)) return primary;
+  return async () => {
+    const replica = (await orm.em.getConnection("read").getNativeClient()) as Pool;
+    const query = async (...args: unknown[]) => {
+      const onPrimary = async () => ((await primary()).query as (...a: unknown[]) => Promise<unknown>)(...args);
+      if ((downUntil.get(orm) ?? 0) > Date.now()) return onPrimary();
+      try {
+        return await (replica.query as (...a: unknown[]) => Promise<unknown>).apply(replica, args);
+      } catch (e) {
+        if (!isReplicaTrouble(e)) throw e;
+        downUntil.set(orm, Date.now() + REPLICA_BACKOFF_MS);
+        return onPrimary();
+      }
+    };
+    return new Proxy(replica, { get: (target, prop) => (prop === "query" ? query : Reflect.get(target, prop)) });
+  };
 }

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { AnalyticsService, TopMoviesMetric } from "../../gen/movierec/analytics/v1/analytics_service_pb.js";
 import { CatalogService } from "../../gen/movierec/catalog/v1/catalog_service_pb.js";
 import { InteractionType } from "../../gen/movierec/recommendation/v1/recommendation_pb.js";
 import { RecommendationService } from "../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
@@ -111,5 +112,10 @@ describe("read replicas", () => {
     expect((await recs.getSimilarMovies({ movieId: d })).movies).toBeDefined();
     const carol = await createTestUser(ts.deps, { prefix: "ryw" });
     expect((await recs.getRecommendations({ limit: 5 }, { headers: carol.headers })).recommendations.length).toBeGreaterThan(0);
+    // A staff report (raw SQL on the replica's pool) too.
+    const staff = await createTestUser(ts.deps, { prefix: "ryw", staff: true });
+    const analytics = createClient(AnalyticsService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await analytics.getTopMovies({ startDate: today, endDate: today, by: TopMoviesMetric.VIEWS }, { headers: staff.headers })).movies).toEqual([]);
   });
 });
