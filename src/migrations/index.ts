@@ -13,6 +13,7 @@ import { RescoreRequests } from "./0011-rescore-requests.ts";
 import { TitleWords } from "./0012-title-words.ts";
 import { OnlineEvaluation } from "./0014-online-evaluation.ts";
 import { TitleWordsKnn } from "./0015-title-words-knn.ts";
+import { TitleKnn } from "./0016-title-knn.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "0012-title-words", class: TitleWords },
   { name: "0014-online-evaluation", class: OnlineEvaluation },
   { name: "0015-title-words-knn", class: TitleWordsKnn },
+  { name: "0016-title-knn", class: TitleKnn },
 ];

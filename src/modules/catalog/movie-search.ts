@@ -86,12 +86,20 @@ with text_hits as (
 ), typo_hits as (
   -- Only when the words found (almost) nothing: trigram similarity of the whole title ("avtar" → Avatar)
   -- or of its best-matching words ("avtar way of water"). The condition on exact is evaluated once.
-  (select m.id, greatest(similarity(m.title, ?), word_similarity(?, m.title)) * 0.8 as rel from movies m
-    where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} and (m.title % ? or ? <% m.title)
+  -- Candidates are the nearest titles by each measure through the GiST indexes (migration 0016): the best
+  -- ${TITLE_TYPO_CANDIDATES} by max(similarity, word similarity) are among them, and the scan stops there.
+  (select m.id, greatest(similarity(m.title, ?), word_similarity(?, m.title)) * 0.8 as rel
+     from ((select id from movies where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} order by title <-> ? limit ${TITLE_TYPO_CANDIDATES})
+           union (select id from movies where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} order by ? <<-> title limit ${TITLE_TYPO_CANDIDATES})) k
+     join movies m on m.id = k.id
+    where m.title % ? or ? <% m.title
     order by rel desc limit ${TITLE_TYPO_CANDIDATES})
   union all
-  (select m.id, greatest(similarity(m.original_title, ?), word_similarity(?, m.original_title)) * 0.7 as rel from movies m
-    where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} and (m.original_title % ? or ? <% m.original_title)
+  (select m.id, greatest(similarity(m.original_title, ?), word_similarity(?, m.original_title)) * 0.7 as rel
+     from ((select id from movies where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} order by original_title <-> ? limit ${TITLE_TYPO_CANDIDATES})
+           union (select id from movies where (select n from exact) < ${TYPO_WHEN_FEWER_THAN} order by ? <<-> original_title limit ${TITLE_TYPO_CANDIDATES})) k
+     join movies m on m.id = k.id
+    where m.original_title % ? or ? <% m.original_title
     order by rel desc limit ${TITLE_TYPO_CANDIDATES})
 ), word_fix_hits as (
   -- Titles holding the corrected words (title-typos.ts), through the title index; similarity first.
@@ -118,7 +126,7 @@ select * from scored ${cursor ? "where (score, id_num) < (?::float8, ?::bigint)"
   const params: unknown[] = [query, query]; // text_hits: rank, match
   params.push(query, query); // title_hits: rank, match
   params.push(query); // people
-  params.push(query, query, query, query, query, query, query, query); // typo_hits
+  params.push(query, query, query, query, query, query, query, query, query, query, query, query); // typo_hits: rel, 2 KNN, filter; twice
   // JSON rather than arrays: the ORM would expand an array parameter into a list.
   params.push(JSON.stringify(lookups.map((l) => ({ q: l.tsquery, sim: l.similarity })))); // word_fix_hits
   params.push(query); // exact title boost

@@ -80,16 +80,12 @@ export async function replaceLists(client: pg.PoolClient, userIds: readonly stri
   );
   if (rows.user.length === 0) return;
   // What is left of the users' rows is history a click or feedback points at: refreshed in place where the movie
-  // is recommended again, every other row a plain insert (cheaper than ON CONFLICT's speculative insertion).
-  await client.query(
-    `update user_recommendations r set score = s.score, generated_at = $2 from rec_stage s
-      where r.user_id = any($1::bigint[]) and r.user_id = s.user_id and r.movie_id = s.movie_id and r.algorithm = s.algorithm`,
-    [pgArray(userIds), generatedAt],
-  );
+  // is recommended again. (An anti-join against user_recommendations instead of ON CONFLICT was tried: with the
+  // staging table unanalysed the planner's choice made one batch take minutes in bench:scoring.)
   await client.query(
     `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-     select s.user_id, s.movie_id, s.score, s.algorithm, $1 from rec_stage s
-      where not exists (select 1 from user_recommendations r where r.user_id = s.user_id and r.movie_id = s.movie_id and r.algorithm = s.algorithm)`,
+     select user_id, movie_id, score, algorithm, $1 from rec_stage
+     on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
     [generatedAt],
   );
 }
