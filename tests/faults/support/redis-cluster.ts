@@ -48,7 +48,7 @@ export async function startRedisCluster(): Promise<RedisClusterNodes> {
   const killAll = () => children.forEach((c) => c.kill("SIGKILL"));
   process.once("exit", killAll);
   for (const port of ports) {
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", join(dir, `redis-${port}.log`)];
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0", "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", join(dir, `redis-${port}.log`)];
     children.set(port, spawn(server, args, { stdio: "ignore" }));
   }
   for (const port of ports) {
@@ -91,11 +91,14 @@ export async function startRedisCluster(): Promise<RedisClusterNodes> {
       c.kill("SIGKILL");
       await gone;
     },
-    async failedOver(key, oldPort, timeoutMs = 30_000) {
+    async failedOver(key, oldPort, timeoutMs = 60_000) {
       for (const until = Date.now() + timeoutMs; ; await sleep(100)) {
         const port = await masterOf(key).catch(() => oldPort);
         if (port !== oldPort && (await stateOk(port))) return port;
-        if (Date.now() > until) throw new Error(`no failover of ${key}'s slot within ${timeoutMs} ms`);
+        if (Date.now() > until) {
+          const views = await Promise.all(alive().map((p) => ask(p, (r) => r.cluster("NODES")).then((n) => `:${p} sees\n${String(n)}`, (e: Error) => `:${p} ${e.message}`)));
+          throw new Error(`no failover of ${key}'s slot within ${timeoutMs} ms\n${views.join("\n")}`);
+        }
       }
     },
     async destroy() {
