@@ -30,9 +30,12 @@ export async function loadDemoPopulation(orm: MikroORM, now = new Date(), catalo
       // One hash of a random secret for all of them: valid argon2id (so a sign-in attempt is an ordinary failure), usable by nobody.
       const hash = await createPasswordHasher({ memoryKib: 19_456, iterations: 2 }).hash(randomBytes(24).toString("base64url"));
       await em.execute(
-        `insert into users (username, email, password, is_active, date_joined, created_at, updated_at)
-         select u, e, ?, true, now(), now(), now() from unnest(?::text[], ?::text[]) as t(u, e)
-         on conflict (username) do nothing`,
+        `with added as (
+           insert into users (username, email, password, is_active, date_joined, created_at, updated_at)
+             select u, e, ?, true, now(), now(), now() from unnest(?::text[], ?::text[]) as t(u, e)
+           on conflict (username) do nothing
+           returning id)
+         insert into user_profiles (user_id) select id from added`,
         [hash, pgArray(usernames), pgArray(population.users.map((u) => u.email))],
       );
     }

@@ -150,7 +150,11 @@ export async function loadSplit(deps: Pick<AppDeps, "orm">, ratings: Ratings, sp
       pgText(mg.map((p) => p[1])),
     ]);
   }
-  await em.execute(`insert into users (username, email, password) select 'ml_' || u, 'ml_' || u || '@eval.test', '!' from unnest(?::text[]) as x(u)`, [pgText(ratings.userIds)]);
+  await em.execute(
+    `with added as (insert into users (username, email, password) select 'ml_' || u, 'ml_' || u || '@eval.test', '!' from unnest(?::text[]) as x(u) returning id)
+     insert into user_profiles (user_id) select id from added`,
+    [pgText(ratings.userIds)],
+  );
   const userIndex = new Map(ratings.userIds.map((id, k) => [id, k]));
   const userIds: string[] = new Array<string>(ratings.userIds.length);
   for (const r of await em.execute<{ id: string; u: string }[]>(`select id::text as id, substr(username, 4) as u from users where username like 'ml\\_%'`)) {

@@ -14,6 +14,7 @@ import { TitleWords } from "./0012-title-words.ts";
 import { OnlineEvaluation } from "./0014-online-evaluation.ts";
 import { TitleWordsKnn } from "./0015-title-words-knn.ts";
 import { TitleKnn } from "./0016-title-knn.ts";
+import { ProfilePerUser } from "./0017-profile-per-user.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
@@ -27,4 +28,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "0014-online-evaluation", class: OnlineEvaluation },
   { name: "0015-title-words-knn", class: TitleWordsKnn },
   { name: "0016-title-knn", class: TitleKnn },
+  { name: "0017-profile-per-user", class: ProfilePerUser },
 ];

@@ -83,7 +83,7 @@ describe("analytics configuration", () => {
   it("has safe defaults", () => {
     expect(loadConfig({}).analytics).toEqual({
       trustedProxies: [], retentionMonths: 12, archiveMode: "archive", metricsFlushMs: 10_000,
-      auditRetentionDays: 730, impressionFlushMs: 1000, impressionBufferMax: 5000, attributionWindowHours: 24,
+      auditRetentionDays: 730, impressionFlushMs: 1000, impressionBufferMax: 5000, attributionWindowHours: 24, recordImpressions: true,
     });
   });
 

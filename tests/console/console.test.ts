@@ -16,6 +16,8 @@ import { TemplateType } from "../../gen/movierec/notification/v1/notification_pb
 import { createTestUser, type TestUser } from "../auth/test-users.ts";
 import { insertMovie, sql } from "../analytics/helpers.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { createMigratedDatabase } from "../faults/support/own-database.ts";
 
 // The functions below run inside the page; the test project has no DOM typings, so they name what they use.
 interface Canvas2d {
@@ -32,6 +34,7 @@ const SCREENSHOTS = resolve("test-results/console");
 // On CI a missing browser is a failure (.ci/run installs Debian's chromium); elsewhere the test says why it skips.
 const skip = !CHROMIUM && !process.env.CI;
 
+let db: TestDatabase;
 let ts: TestServer;
 let browser: Browser;
 let staff: TestUser;
@@ -43,7 +46,10 @@ const failureReason = `550 mailbox unavailable (console ${Date.now()})`;
 
 beforeAll(async () => {
   if (skip) return;
-  ts = await startTestServer();
+  // A database of its own: what the member is recommended (trending, on-the-spot scoring) and what heads the
+  // failure list must not depend on what other test files have written or trained meanwhile.
+  db = await createMigratedDatabase();
+  ts = await startTestServer({ env: { DATABASE_URL: db.url } });
   staff = await createTestUser(ts.deps, { staff: true, prefix: "cstaff" });
   member = await createTestUser(ts.deps, { prefix: "cmember" });
   // Data for the plots: a movie with interactions, views and a recommendation shown today, and a template.
@@ -75,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await ts?.close();
+  await db?.drop();
 });
 
 async function signIn(user: TestUser): Promise<Page> {

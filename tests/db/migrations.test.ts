@@ -97,7 +97,7 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
 /** Every migration, in order. */
 const ALL_MIGRATIONS = [
   "0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics",
-  "0011-rescore-requests", "0012-title-words", "0014-online-evaluation", "0015-title-words-knn", "0016-title-knn",
+  "0011-rescore-requests", "0012-title-words", "0014-online-evaluation", "0015-title-words-knn", "0016-title-knn", "0017-profile-per-user",
 ];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */

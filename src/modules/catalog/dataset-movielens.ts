@@ -150,14 +150,18 @@ interface MlRating {
 }
 
 /** `ml_<id>` users for the MovieLens ids not seen yet; fills `userIds` (MovieLens id → users.id). */
-async function ensureUsers(client: SqlClient, mlIds: number[], userIds: Map<number, string>): Promise<void> {
+export async function ensureUsers(client: SqlClient, mlIds: number[], userIds: Map<number, string>): Promise<void> {
   const missing = [...new Set(mlIds)].filter((id) => !userIds.has(id));
   if (missing.length === 0) return;
   const names = missing.map((id) => `ml_${id}`);
   await client.query(
-    `insert into users (username, email, password, is_active)
-       select n, n || '@movielens.invalid', '!movielens-import', false from unnest($1::text[]) as u(n)
-     on conflict (username) do nothing`,
+    // With the profile every user has (a user without one could not be read by GetUser/ListUsers).
+    `with added as (
+       insert into users (username, email, password, is_active)
+         select n, n || '@movielens.invalid', '!movielens-import', false from unnest($1::text[]) as u(n)
+       on conflict (username) do nothing
+       returning id)
+     insert into user_profiles (user_id) select id from added`,
     [names],
   );
   const rows = await client.query<{ id: string; username: string }>("select id, username from users where username = any($1::text[])", [names]);

@@ -39,7 +39,13 @@ export async function loadAccount(em: EntityManager, userId: string, phones: Dat
 
 /** The view of an already loaded user. */
 export async function viewOf(em: EntityManager, user: User, phones: DataCipher, log: Logger): Promise<AccountView> {
-  const profile = await em.findOneOrFail(UserProfile, { user: user.id });
+  const profile = await em.findOne(UserProfile, { user: user.id });
+  if (!profile) {
+    // Every writer creates the profile with the user (migration 0017 backfilled the rest); a row written by hand
+    // without one still reads, with the profile's defaults, rather than failing the whole call or list.
+    log.warn({ userId: user.id }, "user has no profile row; answering with the defaults");
+    return { user, profile: em.create(UserProfile, { user: user.id }, { persist: false }), favoriteGenres: [], phoneNumber: decryptPhone(user, phones, log) };
+  }
   return { user, profile, favoriteGenres: await loadFavoriteGenres(em, profile.id), phoneNumber: decryptPhone(user, phones, log) };
 }
 
