@@ -45,6 +45,21 @@ export function pgClientClass(dependencies?: DependencyLog): typeof pg.Client {
     return err;
   };
   return class CallScopedClient extends pg.Client {
+    /** Set once a cancel request went out for this connection's backend. */
+    private cancelSent = false;
+    private poolRelease?: (err?: Error | boolean) => void;
+
+    // pg-pool hands each checkout a release function. A connection we sent a cancel request for is not handed to
+    // the next caller: the request travels on its own socket and may land after the statement ended, on whatever
+    // the next caller runs ("canceling statement due to user request" for a call that asked for nothing). Released
+    // with an error, the pool closes it instead.
+    set release(fn: ((err?: Error | boolean) => void) | undefined) {
+      this.poolRelease = fn;
+    }
+    get release(): (err?: Error | boolean) => void {
+      return (err) => this.poolRelease?.(err ?? (this.cancelSent ? new Error("cancel request sent on this connection") : undefined));
+    }
+
     override connect(callback?: Callback): any {
       if (typeof callback === "function") {
         return super.connect((err?: Error) => {
@@ -77,7 +92,9 @@ export function pgClientClass(dependencies?: DependencyLog): typeof pg.Client {
       if (!signal) return result.catch((err: unknown) => Promise.reject(classify(err))) as never;
       const self = this as unknown as { host: string; port: number; processID: number | null; secretKey: number | null };
       const onAbort = () => {
-        if (self.processID !== null && self.secretKey !== null) sendCancel(self.host, self.port, self.processID, self.secretKey);
+        if (self.processID === null || self.secretKey === null) return;
+        this.cancelSent = true;
+        sendCancel(self.host, self.port, self.processID, self.secretKey);
       };
       signal.addEventListener("abort", onAbort, { once: true });
       return result.then(

@@ -113,6 +113,20 @@ export function createDelivery(deps: DeliveryDeps) {
    * Renews the claim's lease every third of it until stopped. A renewal that finds the claim gone (taken over after
    * this process stalled longer than a lease) stops renewing; `finish` then refuses to overwrite the new owner's row.
    */
+  /**
+   * A row still unclaimed past the grace whose job is *active* was taken by a worker that died before claiming it
+   * (a live worker claims first thing). Re-adding the same job id is a no-op while BullMQ holds it as active, which
+   * it does until the dead worker's lock expires and the stalled check runs (up to twice WORKER_LOCK_MS); one rescue
+   * copy per job gets it sent now. A copy that races a live worker is harmless: the claim lets one of them send.
+   */
+  async function rescueTakenJobs(jobIds: string[]): Promise<void> {
+    for (const jobId of jobIds) {
+      const job = await deps.queue.getJob(jobId);
+      if (!job || (await job.getState()) !== "active") continue;
+      await deps.queue.add(SEND_JOB, job.data, { jobId: `${jobId}-rescue` });
+    }
+  }
+
   function heartbeat(id: string, token: string): () => void {
     let stopped = false;
     const timer = setInterval(() => {
@@ -194,7 +208,7 @@ export function createDelivery(deps: DeliveryDeps) {
      */
     async sweep(): Promise<{ requeued: number; purged: number }> {
       const rows = await exec(
-        `select id, attempts from notification_logs
+        `select id, attempts, claim_token is null as unclaimed from notification_logs
           where status = 'pending'
             and ((claim_token is not null and lease_until < now())
               or (claim_token is null and coalesce(lease_until, created_at) < now() - ? * interval '1 millisecond'))
@@ -203,6 +217,7 @@ export function createDelivery(deps: DeliveryDeps) {
       );
       if (rows.length > 0) {
         await deps.queue.addBulk(rows.map((r) => ({ name: SEND_JOB, data: { logId: String(r.id) }, opts: { jobId: sendJobId(String(r.id), Number(r.attempts)) } })));
+        await rescueTakenJobs(rows.filter((r) => r.unclaimed === true).map((r) => sendJobId(String(r.id), Number(r.attempts))));
       }
       const purged = await exec(
         "delete from notification_requests where id in (select id from notification_requests where created_at < now() - interval '7 days' limit 10000) returning id",
