@@ -140,8 +140,7 @@ async function main(): Promise<void> {
     const em = () => deps.orm.em.fork();
     const [user] = await em().execute<{ id: string }[]>("update users set is_active = true, password = ? where username = 'ml_1' returning id::text as id", [hash]);
     if (!user) throw new Error("MovieLens user ml_1 is missing: is --data-dir right?");
-    // Imported MovieLens users have no profile (they cannot sign in); a real account has one.
-    await em().execute("insert into user_profiles (user_id) values (?::bigint)", [user.id]);
+    // Imported MovieLens users come with a profile (migration 0017); signing in needs an active account.
     await em().execute("insert into notification_preferences (user_id) values (?::bigint) on conflict do nothing", [user.id]);
     t = performance.now();
     const store = new ModelStore(deps.redis);
