@@ -96,6 +96,8 @@ describe("worker SIGTERM", () => {
     // Each sent once: the message finished during shutdown was not sent again.
     const received = smtp.received.filter((r) => ids.includes(r.notificationId));
     expect(received.map((r) => r.notificationId).sort()).toEqual([...ids].sort());
+    // The first worker may have sent all five itself: the second can still be starting, before its SIGTERM handler.
+    await second.waitForLog((l) => l.msg === "workers started", 60_000);
     await second.kill("SIGTERM");
     expect(second.child.exitCode).toBe(0);
   });
