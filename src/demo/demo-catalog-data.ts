@@ -7,6 +7,7 @@ import {
   CHARACTER_NAMES, COMPANIES, COMPLICATIONS, FIRST_NAMES, GENRE_COMPANIONS, GENRE_KEYWORDS, GOALS, INCIDENTS,
   LANGUAGES, LAST_NAMES, PLACES, ROLES, TAGLINES, TITLE_ADJECTIVES, TITLE_NOUNS, TITLE_PATTERNS, TMDB_GENRES,
 } from "./demo-words.ts";
+import { seededRandom } from "../platform/seeded-random.ts";
 
 /**
  * Demo rows use TMDb ids far above any real TMDb id (integer range, < 2^31), so a
@@ -67,17 +68,6 @@ export interface DemoCatalog {
   keywords: DemoKeyword[];
 }
 
-/** mulberry32: tiny, fast, good enough for demo data, and identical on every platform. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)] as T;

@@ -6,7 +6,8 @@
  * that grows with how well they fit those tastes. Pure: no I/O; times are offsets from "now" so a demo started
  * any day has recent activity (and so trending movies).
  */
-import { seededRandom, type DemoCatalog, type DemoMovie } from "./demo-catalog-data.ts";
+import { seededRandom } from "../platform/seeded-random.ts";
+import type { DemoCatalog, DemoMovie } from "./demo-catalog-data.ts";
 
 export const DEFAULT_POPULATION_SEED = 20_261_130;
 

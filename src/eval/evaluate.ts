@@ -48,6 +48,19 @@ export function evalSet(users: number, items: number, train: Interactions, test:
 }
 
 /** A user's training history in the shape the recommender takes. */
+/** The same set restricted to an evenly spaced sample of its test users (deterministic). */
+export function sampleUsers(set: EvalSet, maxUsers: number): EvalSet {
+  if (set.test.size <= maxUsers) return set;
+  const users = [...set.test.keys()].sort((a, b) => a - b);
+  const step = users.length / maxUsers;
+  const test = new Map<number, ReadonlySet<number>>();
+  for (let k = 0; k < maxUsers; k++) {
+    const u = users[Math.floor(k * step)];
+    test.set(u, set.test.get(u)!);
+  }
+  return { ...set, test };
+}
+
 export function historyOf(set: EvalSet, u: number): UserHistory {
   const a = set.train.indptr[u];
   const b = set.train.indptr[u + 1];

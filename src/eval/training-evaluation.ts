@@ -6,7 +6,7 @@
  */
 import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type TrainingData, type TrainOptions } from "../modules/recommendation/algorithms/recommender.ts";
 import { topK } from "../modules/recommendation/algorithms/top-k.ts";
-import { evalSet, historyOf, type EvalSet } from "./evaluate.ts";
+import { evalSet, historyOf, sampleUsers, type EvalSet } from "./evaluate.ts";
 import { MetricsAccumulator, type RankingMetrics } from "./metrics.ts";
 import { temporalSplit } from "./split.ts";
 
@@ -31,7 +31,7 @@ export function evaluateTrainingData(data: TrainingData, opts: Partial<TrainOpti
     { ...DEFAULT_TRAIN, ...opts },
   );
   const full = evalSet(data.users, data.items, split.train, split.test);
-  const set = sample(full, maxUsers);
+  const set = sampleUsers(full, maxUsers);
   const figures: Record<string, number> = { users: set.test.size, train_interactions: split.train.user.length, test_interactions: split.test.user.length };
   const put = (name: string, r: RankingMetrics) => {
     figures[`${name}.ndcg@10`] = r.ndcg;
@@ -52,17 +52,4 @@ export function evaluateTrainingData(data: TrainingData, opts: Partial<TrainOpti
   for (const n of names) put(n, acc.get(n)!.result());
   figures.seconds = (performance.now() - started) / 1000;
   return { figures, evaluatedAt: new Date().toISOString() };
-}
-
-/** The same set restricted to an evenly spaced sample of its test users (deterministic). */
-function sample(set: EvalSet, maxUsers: number): EvalSet {
-  if (set.test.size <= maxUsers) return set;
-  const users = [...set.test.keys()].sort((a, b) => a - b);
-  const step = users.length / maxUsers;
-  const test = new Map<number, ReadonlySet<number>>();
-  for (let k = 0; k < maxUsers; k++) {
-    const u = users[Math.floor(k * step)];
-    test.set(u, set.test.get(u)!);
-  }
-  return { ...set, test };
 }

@@ -10,7 +10,7 @@
 import { hybridInto, scoreParts, trainRecommender, type Recommender, type TrainingData, type TrainOptions } from "../modules/recommendation/algorithms/recommender.ts";
 import type { HybridParams } from "../modules/recommendation/algorithms/hybrid.ts";
 import { topK } from "../modules/recommendation/algorithms/top-k.ts";
-import { evalSet, historyOf, type EvalSet } from "./evaluate.ts";
+import { evalSet, historyOf, sampleUsers, type EvalSet } from "./evaluate.ts";
 import { MetricsAccumulator, type RankingMetrics } from "./metrics.ts";
 import type { Interactions } from "./split.ts";
 
@@ -251,17 +251,4 @@ export function evaluateBlends(model: Recommender, set: EvalSet, recency: Hybrid
     blends.forEach((b, k) => acc[k].add(topK(hybridInto(out, parts, b), 10, { exclude, floor: 0 }).indices, relevant));
   }
   return acc.map((a) => a.result());
-}
-
-/** The same set restricted to an evenly spaced sample of its test users (deterministic). */
-export function sampleUsers(set: EvalSet, maxUsers: number): EvalSet {
-  if (set.test.size <= maxUsers) return set;
-  const users = [...set.test.keys()].sort((a, b) => a - b);
-  const step = users.length / maxUsers;
-  const test = new Map<number, ReadonlySet<number>>();
-  for (let k = 0; k < maxUsers; k++) {
-    const u = users[Math.floor(k * step)];
-    test.set(u, set.test.get(u)!);
-  }
-  return { ...set, test };
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { bucketOf, plannedSamplePerArm, sharesToBasisPoints, twoProportionTest, variantFor, wilson } from "../../src/modules/evaluation/index.ts";
 import { erfc, sampleProblem } from "../../src/modules/evaluation/experiment-stats.ts";
-import { seeded } from "../support/seeded-random.ts";
+import { seededRandom as seeded } from "../../src/platform/seeded-random.ts";
 
 describe("experiment statistics", () => {
   it("Wilson interval: 10 of 100 is [0.0552, 0.1744]; empty samples give zeros; bounds stay in [0, 1]", () => {

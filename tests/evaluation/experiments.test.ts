@@ -28,7 +28,7 @@ import { createTestUser, type TestUser } from "../auth/test-users.ts";
 import { seedMovie, seedUser } from "../recommendation/fixtures.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { seeded } from "../support/seeded-random.ts";
+import { seededRandom as seeded } from "../../src/platform/seeded-random.ts";
 
 let db: TestDatabase;
 let ts: TestServer;

@@ -23,7 +23,8 @@ import { ensurePartitions } from "../../src/platform/partitions.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { createTestUser, type TestUser } from "../auth/test-users.ts";
-import { MessageFuzzer, malformedBodies, seededRandom } from "../support/fuzz-messages.ts";
+import { MessageFuzzer, malformedBodies } from "../support/fuzz-messages.ts";
+import { seededRandom } from "../../src/platform/seeded-random.ts";
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 4);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);

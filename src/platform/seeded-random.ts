@@ -1,5 +1,5 @@
-/** A small seeded PRNG (mulberry32): the same numbers on every run. */
-export function seeded(seed: number): () => number {
+/** mulberry32: a tiny seeded PRNG, identical on every platform — the same seed gives the same numbers (demo data, fuzzing, simulations). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
