@@ -1,5 +1,5 @@
 /**
- * Reads on a real streaming replica (a private primary and a `pg_basebackup -R` copy; tests/support/replicated-postgres.ts),
+ * Reads on a real streaming replica (a private primary and a `pg_basebackup -R` copy; src/platform/dev-infra-replicated-postgres.ts),
  * through the real server with DATABASE_REPLICA_URLS. The replica's replay is paused, so it is a snapshot that the
  * primary moves past, and every answer shows which server it came from:
  * - catalogue reads and the served lists of a user who wrote nothing come from the replica (the movie added to the
@@ -18,7 +18,7 @@ import { RecommendationService } from "../../gen/movierec/recommendation/v1/reco
 import { openOrm } from "../../src/platform/orm.ts";
 import { migrateUp } from "../../src/platform/migrations.ts";
 import { ensurePartitions } from "../../src/platform/partitions.ts";
-import { startReplicatedPostgres, type ReplicatedPostgres } from "../support/replicated-postgres.ts";
+import { startReplicatedPostgres, type ReplicatedPostgres } from "../../src/platform/dev-infra-replicated-postgres.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { createTestUser } from "../auth/test-users.ts";
 import { seedMovie } from "../recommendation/fixtures.ts";

@@ -19,7 +19,7 @@ import type { TestDatabase } from "../support/database.ts";
 import { createTestUser } from "../auth/test-users.ts";
 import { startLocalSmtp, type LocalSmtp } from "../notification/local-providers.ts";
 import { makeTemplate, moduleFor, uniq, type NotificationModule } from "../notification/helpers.ts";
-import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 
 const LEASE_MS = 2000;

@@ -23,7 +23,7 @@ import type { TestDatabase } from "../support/database.ts";
 import { createTestUser, type TestUser } from "../auth/test-users.ts";
 import { startPrivateRedis, type PrivateRedis } from "./support/private-redis.ts";
 import { startPrivatePostgres, type PrivatePostgres } from "./support/private-postgres.ts";
-import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 
 let redis: PrivateRedis;

@@ -1,5 +1,5 @@
 /**
- * The service on a real Redis Cluster (3 masters + 3 replicas, tests/faults/support/redis-cluster.ts), with
+ * The service on a real Redis Cluster (3 masters + 3 replicas, src/platform/dev-infra-redis-cluster.ts), with
  * REDIS_URL=redis+cluster://…: the API (sign-in with its Lua rate limiter, sessions, catalogue cache) and a real
  * worker process (BullMQ queues, the sharded score-all flow with parent and children, rescoring, the model store)
  * all work — a command touching keys of two slots would fail with CROSSSLOT. Then the master holding the service's
@@ -19,9 +19,9 @@ import { trainAndPublish } from "../../src/modules/recommendation/scoring.ts";
 import type { TestDatabase } from "../support/database.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { createTestUser } from "../auth/test-users.ts";
-import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
-import { startRedisCluster, type RedisClusterNodes } from "./support/redis-cluster.ts";
+import { startRedisCluster, type RedisClusterNodes } from "../../src/platform/dev-infra-redis-cluster.ts";
 
 const PREFIX = "mrcluster";
 let cluster: RedisClusterNodes;

@@ -26,7 +26,7 @@ import { seedGenre, seedMovie, seedUser } from "../recommendation/fixtures.ts";
 import { startLocalSmtp, type LocalSmtp } from "../notification/local-providers.ts";
 import { makeTemplate, moduleFor } from "../notification/helpers.ts";
 import { startPrivateRedis, type PrivateRedis } from "./support/private-redis.ts";
-import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 
 const SCHEDULERS: [QueueName, string][] = [

@@ -23,7 +23,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { RecommendationService } from "../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
 import { createTestUser } from "../auth/test-users.ts";
-import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 
 const LOCK_MS = 1500;

@@ -11,7 +11,7 @@ import type { TestDatabase } from "../support/database.ts";
 import { createTestUser } from "../auth/test-users.ts";
 import { startLocalSmtp, type LocalSmtp } from "../notification/local-providers.ts";
 import { makeTemplate, moduleFor, uniq, type NotificationModule } from "../notification/helpers.ts";
-import { exited, startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
+import { exited, startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 
 let db: TestDatabase;

@@ -16,7 +16,7 @@ import { JOBS } from "../../src/modules/recommendation/rescore-queue.ts";
 import { rangeJobId } from "../../src/modules/recommendation/score-all-shards.ts";
 import { trainAndPublish } from "../../src/modules/recommendation/scoring.ts";
 import type { TestDatabase } from "../support/database.ts";
-import { startWorkerProcess, type WorkerProcess } from "../faults/support/worker-process.ts";
+import { startWorkerProcess, type WorkerProcess } from "../../src/platform/dev-infra-role-process.ts";
 import { createMigratedDatabase, waitUntil } from "../faults/support/own-database.ts";
 
 const USERS = 1200;

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { freePort } from "../../../src/platform/dev-infra-process.ts";
-import { findOrInstallRedisServer } from "../../../src/platform/dev-infra-redis.ts";
+import { freePort } from "./dev-infra-process.ts";
+import { findOrInstallRedisServer } from "./dev-infra-redis.ts";
 
 export interface RedisClusterNodes {
   /** `redis+cluster://127.0.0.1:p1,…` naming the three masters as seeds. */

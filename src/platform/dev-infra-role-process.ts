@@ -1,11 +1,13 @@
 /**
- * The real worker role (`node src/main.ts worker`, as `npm run worker` runs it) in a child process configured by
- * environment, with its JSON log lines collected so a test can wait for one. The test SIGKILLs or SIGTERMs it.
+ * A real role of the app (`node src/main.ts worker`, as `npm run worker` runs it, or `serve`) in a child process
+ * configured by environment, with its JSON log lines collected so the caller (fault tests, `npm run test:scale`)
+ * can wait for one. The caller SIGKILLs or SIGTERMs it. An IPC channel is the child's lifeline: main.ts shuts down
+ * when it closes, so a child does not outlive its starter even when that is killed hard.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../../src/main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -20,9 +22,12 @@ export function exited(c: ChildProcess): Promise<void> {
   return new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once("exit", () => resolve())));
 }
 
-export function startWorkerProcess(env: Record<string, string>, role = "worker"): WorkerProcess {
+/** Starts `node src/main.ts <role>` (default `worker`) with `env` (plus PATH, LOG_LEVEL=info, one process per role). */
+export function startWorkerProcess(env: Record<string, string>, role: "worker" | "serve" = "worker"): WorkerProcess {
   // One process (WORKER_PROCESSES/SERVER_PROCESSES default to the cores): a SIGKILL here must kill the one doing the work.
-  const child = spawn(process.execPath, [MAIN, role], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", WORKER_PROCESSES: "1", SERVER_PROCESSES: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN, role], { env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", WORKER_PROCESSES: "1", SERVER_PROCESSES: "1", ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  // The channel is only a lifeline: it must not keep the starter alive.
+  child.channel?.unref();
   const lines: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let partial = "";
@@ -61,7 +66,7 @@ export function startWorkerProcess(env: Record<string, string>, role = "worker")
         };
         const timer = setTimeout(() => {
           waiters.delete(look);
-          reject(new Error(`worker log line not seen in ${timeoutMs} ms; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`));
+          reject(new Error(`${role} log line not seen in ${timeoutMs} ms; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`));
         }, timeoutMs);
         if (!look()) waiters.add(look);
       });

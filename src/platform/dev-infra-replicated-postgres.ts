@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { freePort, isRoot } from "../../src/platform/dev-infra-process.ts";
-import { ensureDatabase, probePostgres } from "../../src/platform/dev-infra-postgres.ts";
+import { freePort, isRoot } from "./dev-infra-process.ts";
+import { ensureDatabase, probePostgres } from "./dev-infra-postgres.ts";
 
 export interface ReplicatedPostgres {
   /** The `movierec` database on the primary and on the replica. */
