@@ -6,6 +6,7 @@
  *   primary since the pause is missing there), and the replica's pg_stat_activity shows the API's connections;
  * - a user's own reads after their write come from the primary: ListInteractions has the like at once, and their
  *   GetRecommendations already leaves the liked movie out and has the new one;
+ * - a staff edit is read back edited at once (the catalogue cache loads from the primary right after a write);
  * - with the replica stopped, reads fall back to the primary.
  */
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
@@ -99,6 +100,15 @@ describe("read replicas", () => {
     // And the replica's own view: the API's connections are there, by the application_name of the replica URL.
     const sessions = await rp!.replicaQuery<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = 'movierec-replica'");
     expect(sessions[0].n).toBeGreaterThan(0);
+
+    // Regression: a staff edit read back at once was loaded from the lagging replica on the cache miss that follows
+    // the invalidation, and the old title was cached under the new generation until its TTL (10 min). After an
+    // invalidation, misses load from the primary for DATABASE_READ_YOUR_WRITES_MS.
+    const staff = await createTestUser(ts.deps, { prefix: "ryw", staff: true });
+    expect((await catalog.getMovie({ lookup: { case: "id", value: b } })).movie?.title).toBe("Replicated B");
+    await catalog.updateMovie({ movie: { id: b, title: "Replicated B, edited" }, updateMask: { paths: ["title"] } }, { headers: staff.headers });
+    expect((await catalog.getMovie({ lookup: { case: "id", value: b } })).movie?.title).toBe("Replicated B, edited");
+    expect((await catalog.getMovie({ lookup: { case: "id", value: b } })).movie?.title).toBe("Replicated B, edited");
   }
 
   it("falls back to the primary when the replica is down", async (ctx) => {

@@ -9,6 +9,11 @@
  * again — deleting keys instead would let that read put the stale row back. Scopes: one per movie,
  * and one for everything list-shaped (lists, genres), which any catalogue write may change.
  *
+ * With read replicas a miss right after a write must not load from a replica that has not replayed the write yet:
+ * it would store the old row under the new generation, stale until its TTL. So a write also marks its scopes
+ * fresh for `freshMs` (the replication-lag bound, DATABASE_READ_YOUR_WRITES_MS), and a miss on a fresh scope asks
+ * its loader for the primary's rows.
+ *
  * Redis is an optimisation: every call is bounded by a short timeout and any failure falls back to
  * PostgreSQL. If a generation bump itself fails (Redis down during a write), entries expire on
  * their TTL, which bounds how stale a read can be after an outage.
@@ -25,12 +30,19 @@ export interface CatalogCacheOptions {
   listTtlSeconds?: number;
   /** Longest wait for Redis before going to PostgreSQL (ms). */
   timeoutMs?: number;
+  /** How long after a write its scopes' misses load from the primary (ms; default 5000; 0 never). */
+  freshMs?: number;
 }
 
-// Reads a scope's generation and the value stored under it, in one round trip. A missing
-// generation is "0". KEYS[1] = generation key, KEYS[2] = value key without its generation.
+/** Loads a value on a miss; `fromPrimary` when the scope was written within `freshMs` (a replica may lag behind). */
+export type CacheLoader<T> = (fromPrimary: boolean) => Promise<T>;
+
+// Reads a scope's generation, the value stored under it and whether the scope was written lately, in one round
+// trip. A missing generation is "0". KEYS[1] = generation key, KEYS[2] = value key without its generation. The
+// derived keys keep their base key's hash tag, so in a cluster they share its slot.
 const VERSIONED_GET = `local g = redis.call('GET', KEYS[1]) or '0'
-return {g, redis.call('GET', KEYS[2] .. ':' .. g)}`;
+return {g, redis.call('GET', KEYS[2] .. ':' .. g), redis.call('EXISTS', KEYS[1] .. ':fresh')}`;
+const freshKey = (scope: string) => `${scope}:fresh`;
 
 const LISTS_SCOPE = "catalog:gen:lists";
 const movieScope = (id: string) => `catalog:gen:movie:${id}`;
@@ -44,6 +56,7 @@ export class CatalogCache {
   readonly #movieTtl: number;
   readonly #listTtl: number;
   readonly #timeoutMs: number;
+  readonly #freshMs: number;
   #lastWarn = 0;
 
   constructor(opts: CatalogCacheOptions) {
@@ -52,15 +65,16 @@ export class CatalogCache {
     this.#movieTtl = opts.movieTtlSeconds ?? 600;
     this.#listTtl = opts.listTtlSeconds ?? 60;
     this.#timeoutMs = opts.timeoutMs ?? 150;
+    this.#freshMs = opts.freshMs ?? 5000;
   }
 
   /** A movie's details by database id, loaded by `load` on a miss (undefined results are not cached). */
-  movie<T>(id: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
+  movie<T>(id: string, load: CacheLoader<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
     return this.#cached(movieScope(id), `catalog:movie:${id}`, this.#movieTtl, load);
   }
 
   /** A list-shaped value (a first page, the genre list) under `name`. */
-  list<T>(name: string, load: () => Promise<T>): Promise<{ value: T; outcome: CacheOutcome }> {
+  list<T>(name: string, load: CacheLoader<T>): Promise<{ value: T; outcome: CacheOutcome }> {
     return this.#cached(LISTS_SCOPE, `catalog:list:${name}`, this.#listTtl, load) as Promise<{ value: T; outcome: CacheOutcome }>;
   }
 
@@ -83,22 +97,27 @@ export class CatalogCache {
   /** After a write to these movies commits: their cached details and every cached list are stale. */
   async invalidateMovies(ids: readonly string[]): Promise<void> {
     const multi = this.#redis.multi();
-    for (const id of ids) multi.incr(movieScope(id));
-    multi.incr(LISTS_SCOPE);
+    for (const scope of [...ids.map(movieScope), LISTS_SCOPE]) {
+      multi.incr(scope);
+      if (this.#freshMs > 0) multi.set(freshKey(scope), "1", "PX", this.#freshMs);
+    }
     const ok = await this.#try(() => multi.exec());
     if (ok === undefined) this.#log.warn({ movies: ids.length }, "catalog cache invalidation failed; entries expire on their TTL");
   }
 
   /** After a write that changes lists or genres only (e.g. a genre import). */
   async invalidateLists(): Promise<void> {
-    const ok = await this.#try(() => this.#redis.incr(LISTS_SCOPE));
+    const multi = this.#redis.multi().incr(LISTS_SCOPE);
+    if (this.#freshMs > 0) multi.set(freshKey(LISTS_SCOPE), "1", "PX", this.#freshMs);
+    const ok = await this.#try(() => multi.exec());
     if (ok === undefined) this.#log.warn("catalog cache invalidation failed; entries expire on their TTL");
   }
 
-  async #cached<T>(scope: string, key: string, ttl: number, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
-    const got = await this.#try(() => this.#redis.eval(VERSIONED_GET, 2, scope, key) as Promise<[string, string | null]>);
-    if (got === undefined) return { value: await load(), outcome: "bypass" };
-    const [generation, raw] = got;
+  async #cached<T>(scope: string, key: string, ttl: number, load: CacheLoader<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
+    const got = await this.#try(() => this.#redis.eval(VERSIONED_GET, 2, scope, key) as Promise<[string, string | null, number]>);
+    // Redis unreachable: nothing is stored, so a lagging replica's answer cannot stick; it serves this one read.
+    if (got === undefined) return { value: await load(false), outcome: "bypass" };
+    const [generation, raw, fresh] = got;
     if (raw !== null) {
       try {
         return { value: JSON.parse(raw) as T, outcome: "hit" };
@@ -106,7 +125,7 @@ export class CatalogCache {
         // A corrupt entry is treated as a miss and overwritten below.
       }
     }
-    const value = await load();
+    const value = await load(fresh === 1);
     if (value !== undefined) void this.#try(() => this.#redis.set(`${key}:${generation}`, JSON.stringify(value), "EX", ttl));
     return { value, outcome: "miss" };
   }

@@ -5,6 +5,7 @@
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { ConflictError, NotFoundError } from "../../platform/errors.ts";
+import type { Config } from "../../platform/config.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { forkForReads } from "../../platform/read-replica.ts";
 import { CatalogCache, type CatalogCacheOptions } from "./catalog-cache.ts";
@@ -23,19 +24,23 @@ export interface CatalogServiceDeps {
   redis: Redis;
   log: Logger;
   cache?: Omit<CatalogCacheOptions, "redis" | "log">;
+  /** DATABASE_READ_YOUR_WRITES_MS: how long after a write the cache loads its misses from the primary. */
+  config?: Partial<Pick<Config, "readYourWritesMs">>;
 }
 
 export type CatalogService = ReturnType<typeof createCatalogService>;
 
 /** Builds the catalogue's use cases over PostgreSQL and the Redis cache. */
 export function createCatalogService(deps: CatalogServiceDeps) {
-  const cache = new CatalogCache({ redis: deps.redis, log: deps.log, ...deps.cache });
+  const freshMs = deps.config?.readYourWritesMs;
+  const cache = new CatalogCache({ redis: deps.redis, log: deps.log, ...(freshMs !== undefined ? { freshMs } : {}), ...deps.cache });
   const em = () => deps.orm.em.fork();
-  // Catalogue reads tolerate replication lag: a replica when DATABASE_REPLICA_URLS names one (writes: the primary).
-  const reads = () => forkForReads(deps.orm);
+  // Catalogue reads tolerate replication lag: a replica when DATABASE_REPLICA_URLS names one (writes: the primary),
+  // except a cache miss right after a write, whose answer would be cached (catalog-cache.ts).
+  const reads = (fromPrimary = false) => (fromPrimary ? em() : forkForReads(deps.orm));
 
   /** Details by database id through the cache. */
-  const detailsById = async (id: string) => (await cache.movie<MovieDetails>(id, () => loadMovieDetails(reads(), { by: "id", id }))).value;
+  const detailsById = async (id: string) => (await cache.movie<MovieDetails>(id, (fromPrimary) => loadMovieDetails(reads(fromPrimary), { by: "id", id }))).value;
 
   return {
     cache,
@@ -75,7 +80,7 @@ export function createCatalogService(deps: CatalogServiceDeps) {
     async listMovies(q: ListMoviesQuery): Promise<Page<MovieRecord>> {
       if (q.pageToken) return listMovies(reads(), q);
       const name = fingerprint(["first-page", normalizeListQuery(q), pageSize(q.pageSize)]);
-      return (await cache.list(name, () => listMovies(reads(), q))).value;
+      return (await cache.list(name, (fromPrimary) => listMovies(reads(fromPrimary), q))).value;
     },
 
     searchMovies(q: SearchMoviesQuery): Promise<Page<MovieRecord>> {
@@ -84,7 +89,7 @@ export function createCatalogService(deps: CatalogServiceDeps) {
 
     /** ListGenres from the cached full list; page size 0 means everything. */
     async listGenres(q: { pageSize?: number; pageToken?: string }): Promise<Page<GenreRecord>> {
-      const genres = (await cache.list("genres", () => allGenres(reads()))).value;
+      const genres = (await cache.list("genres", (fromPrimary) => allGenres(reads(fromPrimary)))).value;
       const fp = fingerprint(["genres"]);
       const cursor = decodeCursor(q.pageToken ?? "", fp);
       const after = cursor

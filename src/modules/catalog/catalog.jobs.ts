@@ -62,7 +62,7 @@ export function omdbClientFromConfig(config: Config): OmdbClient | undefined {
 export function createCatalogImportProcessors(deps: CatalogJobDeps, opts: { baseDelayMs?: number } = {}): Record<string, Processor> {
   let pool: pg.Pool | undefined;
   let tmdb: TmdbClient | undefined;
-  const cache = new CatalogCache({ redis: deps.redis, log: deps.log });
+  const cache = new CatalogCache({ redis: deps.redis, log: deps.log, freshMs: deps.config.readYourWritesMs });
   const onChanged = deps.onMoviesChanged ?? ((ids: string[]) => cache.invalidateMovies(ids));
   return {
     async [TMDB_IMPORT_JOB](job, log) {
