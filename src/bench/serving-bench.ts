@@ -49,6 +49,9 @@ const { values: args } = parseArgs({
     processes: { type: "string", default: "1,2" }, connections: { type: "string", default: "4" }, streams: { type: "string", default: "16" },
     "data-dir": { type: "string" }, "log-level": { type: "string", default: "info" }, ghz: { type: "string" }, only: { type: "string" }, "max-items": { type: "string", default: "2500" },
     impressions: { type: "string", default: "on" },
+    // Writes a V8 CPU profile of every real server process into DIR (open in Chrome DevTools or summarise with
+    // `node src/bench/profile-summary.ts DIR/*.cpuprofile`): where a request's time goes.
+    profile: { type: "string" },
   },
 });
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -70,7 +73,8 @@ const running = new Set<() => Promise<void>>();
 /** A child process serving on `port`; resolves once grpc.health answers. Its stdout (the JSON log) goes to `logFile`. */
 async function startProcess(cmd: string[], env: Record<string, string>, port: number, logFile: string): Promise<{ stop(): Promise<void> }> {
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, cmd, { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
+  const profiling = args.profile && cmd[0] === "src/main.ts" ? [`--cpu-prof`, `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  const child = spawn(process.execPath, [...profiling, ...cmd], { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
