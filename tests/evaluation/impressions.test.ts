@@ -109,4 +109,17 @@ describe("shown impressions", () => {
     expect(recorder.pending).toBe(0);
     expect((await q("select count(*)::int as n from recommendation_impressions where user_id = ?", [user.userId]))[0]!.n).toBe(100);
   });
+
+  it("a batch holding a movie deleted since it was shown keeps its other rows", async () => {
+    const pool = () => ts.orm.em.getConnection().getNativeClient();
+    const recorder = createImpressionRecorder({ pool, log: createLogger({ level: "silent" }), flushMs: 60_000, maxBuffer: 1_000_000 });
+    const user = await createTestUser(ts.deps);
+    const [kept, gone] = [await seedMovie(ts.orm), await seedMovie(ts.orm)];
+    recorder.record({ surface: "recommendations", userId: user.userId, requestId: "d1", algorithm: "hybrid", movieIds: [kept, gone] });
+    recorder.record({ surface: "recommendations", userId: user.userId, requestId: "d2", algorithm: "hybrid", movieIds: [kept] });
+    await q("delete from movies where id = ?", [gone]);
+    await recorder.close();
+    const rows = await q("select request_key, movie_id::text as m, position from recommendation_impressions where user_id = ? order by request_key, position", [user.userId]);
+    expect(rows.map((r) => [String(r.request_key).split(":").pop(), r.m, r.position])).toEqual([["d1", kept, 0], ["d2", kept, 0]]);
+  });
 });

@@ -15,7 +15,7 @@ import type { ModelStore } from "./model-store.ts";
 import { movieSummaries } from "./movie-summaries.ts";
 import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
 import { requestRescore } from "./rescore-requests.ts";
-import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
+import { cachedRecommendations, getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
 import type { HybridParams } from "./algorithms/hybrid.ts";
 import { getVariantRecommendations } from "./variant-serving.ts";
 import { scoreOnReadIfStale } from "./online-scoring.ts";
@@ -85,6 +85,9 @@ export function createRecommendationService(deps: RecommendationDeps) {
       if (opts.hybrid && opts.algorithm === "hybrid" && Object.keys(opts.hybrid).length > 0) {
         return getVariantRecommendations(em(), deps.redis, deps.store, userId, opts.hybrid, opts);
       }
+      // A cached list was built after the user's last write (writes drop it): one Redis round trip and done.
+      const cached = await cachedRecommendations(deps.redis, userId, opts);
+      if (cached) return cached;
       // New and light users get their first personalised list on this read, not after the queue (online-scoring.ts).
       const scored = await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) => {
         deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list");

@@ -13,7 +13,7 @@ import { readReasons } from "./reasons.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf } from "./model-artefact.ts";
 import { similarItems } from "./similar-movies.ts";
-import { bounded, listKey } from "./serving-cache.ts";
+import { bounded, listKey, readCachedList, writeCachedList } from "./serving-cache.ts";
 import { trendingSql } from "./trending-sql.ts";
 import { handleOf } from "./list-handles.ts";
 
@@ -27,7 +27,6 @@ export interface ServedItem {
   generatedAt: Date;
 }
 
-const LIST_TTL_SECONDS = 3600;
 const WINDOW_DAYS = { day: 1, week: 7, month: 30 } as const;
 export type TrendingWindow = keyof typeof WINDOW_DAYS;
 
@@ -35,6 +34,12 @@ export type TrendingWindow = keyof typeof WINDOW_DAYS;
 const NOT_SEEN = `not exists (select 1 from user_movie_interactions i where i.user_id = ?::bigint and i.movie_id = x.movie_id and i.interaction_type in (${SEEN_TYPES.map((t) => `'${t}'`).join(", ")}))
   and not exists (select 1 from recommendation_feedback f join user_recommendations r2 on r2.id = f.recommendation_id
                   where f.user_id = ?::bigint and r2.movie_id = x.movie_id and f.feedback_type in ('negative', 'not_interested', 'already_seen'))`;
+
+/** The user's cached list for these options, or null (one Redis round trip; see serving-cache.ts). */
+export async function cachedRecommendations(redis: Redis, userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) {
+  const cached = await readCachedList(redis, listKey(userId, opts.algorithm), opts.genreId ?? "all", opts.limit);
+  return cached && { items: cached, algorithm: cached[0]?.algorithm ?? opts.algorithm };
+}
 
 /** The user's recommendations, best first; `algorithm` in the result says what was actually served. */
 export async function getRecommendations(
@@ -45,11 +50,8 @@ export async function getRecommendations(
 ): Promise<{ items: ServedItem[]; algorithm: AlgorithmName }> {
   const key = listKey(userId, opts.algorithm);
   const field = opts.genreId ?? "all";
-  const cached = await bounded(redis.hget(key, field), null);
-  if (cached) {
-    const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
-    return { items: items.slice(0, opts.limit), algorithm: items[0]?.algorithm ?? opts.algorithm };
-  }
+  const cached = await readCachedList(redis, key, field, opts.limit);
+  if (cached) return { items: cached, algorithm: cached[0]?.algorithm ?? opts.algorithm };
   const genre = opts.genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = x.movie_id and mg.genre_id = ?::bigint)" : "";
   // The user's latest list of the algorithm, in its stored order (the order it was scored in), minus what they have
   // seen or dismissed since.
@@ -75,7 +77,7 @@ export async function getRecommendations(
     algorithm = "trending";
     items = await coldStart(em, userId, opts.genreId);
   }
-  await bounded(redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().then(() => undefined), undefined);
+  await writeCachedList(redis, key, field, items);
   return { items: items.slice(0, opts.limit), algorithm };
 }
 

@@ -21,10 +21,8 @@ import { movieSummaries } from "./movie-summaries.ts";
 import { handleOf } from "./list-handles.ts";
 import { readReasons } from "./reasons.ts";
 import { getRecommendations, type ServedItem } from "./serving.ts";
-import { listKey } from "./serving-cache.ts";
+import { listKey, readCachedList, writeCachedList } from "./serving-cache.ts";
 import { loadUserHistory } from "./training-data.ts";
-
-const LIST_TTL_SECONDS = 3600;
 
 /** A stable short name of a parameter set (the cache field). */
 export function paramsKey(params: Partial<HybridParams>): string {
@@ -43,11 +41,8 @@ export async function getVariantRecommendations(
 ): Promise<{ items: ServedItem[]; algorithm: ServedItem["algorithm"] }> {
   const key = listKey(userId, "hybrid");
   const field = `${opts.genreId ?? "all"}#${paramsKey(params)}`;
-  const cached = await redis.hget(key, field).catch(() => null);
-  if (cached) {
-    const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
-    return { items: items.slice(0, opts.limit), algorithm: "hybrid" };
-  }
+  const cached = await readCachedList(redis, key, field, opts.limit);
+  if (cached) return { items: cached, algorithm: "hybrid" };
   const stored = await store.current().catch(() => null);
   if (!stored) return getRecommendations(em, redis, userId, { algorithm: "hybrid", limit: opts.limit, genreId: opts.genreId });
   const index = itemIndexOf(stored);
@@ -76,6 +71,6 @@ export async function getVariantRecommendations(
     const score = Math.min(1, Math.max(0, best.scores[k] / top));
     items.push({ id: rowOf.get(m) ?? "", movie, score, algorithm: "hybrid", reason: reasonOf(m) ?? "Picked for your taste", generatedAt: now });
   });
-  await redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().catch(() => undefined);
+  await writeCachedList(redis, key, field, items);
   return { items: items.slice(0, opts.limit), algorithm: "hybrid" };
 }
