@@ -78,7 +78,7 @@ export interface Config {
 
 /** Recommendation engine settings. */
 export interface RecommendationConfig {
-  /** Rows kept per user and algorithm in `user_recommendations` (REC_TOP_N). */
+  /** Items kept per (user, algorithm) list in `user_recommendation_lists` (REC_TOP_N, at most 1,000: list-handles.ts). */
   readonly topN: number;
   /** How long a user's rescoring waits for more interactions before it runs (REC_RESCORE_DEBOUNCE_MS). */
   readonly rescoreDebounceMs: number;

@@ -46,9 +46,9 @@ describe("shown impressions", () => {
     const user = await createTestUser(ts.deps);
     const movies = [await seedMovie(ts.orm), await seedMovie(ts.orm), await seedMovie(ts.orm), await seedMovie(ts.orm)];
     // Four generated rows used to be four "impressions"; the user is shown 3.
-    // One generation (one generated_at): serving reads the latest one.
+    // One list, as the scoring job writes it: serving reads the latest one.
     await q(
-      "insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at) select ?, m, 0.9 - k * 0.1, 'hybrid', now() from unnest(?::bigint[]) with ordinality as t(m, k)",
+      "insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores) values (?, 'hybrid', ?::bigint[], '{0.8,0.7,0.6,0.5}')",
       [user.userId, `{${movies.join(",")}}`],
     );
     const requestId = `imp-${randomBytes(4).toString("hex")}`;

@@ -20,6 +20,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../../platform/logger.ts";
+import { withTimeout } from "../../platform/timeout.ts";
 
 export interface CatalogCacheOptions {
   redis: Redis;
@@ -44,6 +45,7 @@ const VERSIONED_GET = `local g = redis.call('GET', KEYS[1]) or '0'
 return {g, redis.call('GET', KEYS[2] .. ':' .. g), redis.call('EXISTS', KEYS[1] .. ':fresh')}`;
 const freshKey = (scope: string) => `${scope}:fresh`;
 
+const LATE = Symbol("late");
 const LISTS_SCOPE = "catalog:gen:lists";
 const movieScope = (id: string) => `catalog:gen:movie:${id}`;
 
@@ -132,14 +134,10 @@ export class CatalogCache {
 
   /** Runs a Redis call with a deadline; undefined on any failure (logged at most every 10 s). */
   async #try<T>(op: () => Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        op(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        }),
-      ]);
+      const result = await withTimeout<T | typeof LATE>(op(), this.#timeoutMs, LATE);
+      if (result === LATE) throw new Error(`redis did not answer within ${this.#timeoutMs} ms`);
+      return result;
     } catch (err) {
       const now = Date.now();
       if (now - this.#lastWarn > 10_000) {
@@ -147,8 +145,6 @@ export class CatalogCache {
         this.#log.warn({ err }, "catalog cache unavailable; reading PostgreSQL");
       }
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

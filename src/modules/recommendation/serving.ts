@@ -1,5 +1,5 @@
 /**
- * Serving: precomputed rows (Redis first, PostgreSQL on a miss), filtered against what the user has done since,
+ * Serving: precomputed lists (Redis first, PostgreSQL on a miss), filtered against what the user has done since,
  * and a cold-start list at once for users without rows. Trending and similar movies are computed from the
  * interactions with SQL and cached briefly.
  */
@@ -15,9 +15,10 @@ import { itemIndexOf } from "./model-artefact.ts";
 import { similarItems } from "./similar-movies.ts";
 import { bounded, listKey, readCachedList, writeCachedList } from "./serving-cache.ts";
 import { trendingSql } from "./trending-sql.ts";
+import { handleOf } from "./list-handles.ts";
 
 export interface ServedItem {
-  /** The user_recommendations row id; empty for cold-start items, which have no row. */
+  /** The id clicks and feedback name (a list handle, list-handles.ts); empty for cold-start items, which have none. */
   id: string;
   movie: MovieSummaryRow;
   score: number;
@@ -52,13 +53,16 @@ export async function getRecommendations(
   const cached = await readCachedList(redis, key, field, opts.limit);
   if (cached) return { items: cached, algorithm: cached[0]?.algorithm ?? opts.algorithm };
   const genre = opts.genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = x.movie_id and mg.genre_id = ?::bigint)" : "";
-  const rows = await em.execute<{ id: string; movie_id: string; score: number; generated_at: Date }[]>(
-    `select x.id::text as id, x.movie_id::text as movie_id, x.score, x.generated_at from user_recommendations x
-     where x.user_id = ?::bigint and x.algorithm = ?
-       and x.generated_at = (select max(generated_at) from user_recommendations where user_id = ?::bigint and algorithm = ?)
-       and ${NOT_SEEN} ${genre}
-     order by x.score desc, x.id limit 100`,
-    [userId, opts.algorithm, userId, opts.algorithm, userId, userId, ...(opts.genreId ? [opts.genreId] : [])],
+  // The user's latest list of the algorithm, in its stored order (the order it was scored in), minus what they have
+  // seen or dismissed since.
+  const rows = await em.execute<{ list_id: string; pos: number; movie_id: string; score: number; generated_at: Date }[]>(
+    `select l.id::text as list_id, x.pos::int as pos, x.movie_id::text as movie_id, x.score, l.generated_at
+       from (select id, movie_ids, scores, generated_at from user_recommendation_lists
+              where user_id = ?::bigint and algorithm = ? order by id desc limit 1) l
+       cross join lateral unnest(l.movie_ids, l.scores) with ordinality as x(movie_id, score, pos)
+      where ${NOT_SEEN} ${genre}
+      order by x.pos limit 100`,
+    [userId, opts.algorithm, userId, userId, ...(opts.genreId ? [opts.genreId] : [])],
   );
   let items: ServedItem[];
   let algorithm = opts.algorithm;
@@ -67,7 +71,7 @@ export async function getRecommendations(
     const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
     items = rows.flatMap((r) => {
       const movie = movies.get(r.movie_id);
-      return movie ? [{ id: r.id, movie, score: r.score, algorithm: opts.algorithm, reason: reasonOf(r.movie_id) ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
+      return movie ? [{ id: handleOf(r.list_id, r.pos - 1), movie, score: r.score, algorithm: opts.algorithm, reason: reasonOf(r.movie_id) ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
     });
   } else {
     algorithm = "trending";

@@ -4,8 +4,9 @@
  * workers run (`scoreUser` over the published model and the user's history), with the variant's weights.
  *
  * The list is cached in the user's hybrid list hash under a field naming the parameters, so the writes that drop
- * the user's cached lists (interactions, feedback, rescoring) drop it too. Items carry the id of the user's stored
- * hybrid row for the same movie when there is one, so RecordRecommendationClick works for them as for any list.
+ * the user's cached lists (interactions, feedback, rescoring) drop it too. Items carry the id of the same movie in the
+ * user's stored hybrid list when it is there (list-handles.ts), so RecordRecommendationClick works for them as for
+ * any list.
  * Without a published model the stored hybrid list is served (and says so through its algorithm).
  */
 import { createHash } from "node:crypto";
@@ -17,7 +18,7 @@ import { topK } from "./algorithms/top-k.ts";
 import { itemIndexOf } from "./model-artefact.ts";
 import type { ModelStore } from "./model-store.ts";
 import { movieSummaries } from "./movie-summaries.ts";
-import { pgArray } from "./pg-array.ts";
+import { handleOf } from "./list-handles.ts";
 import { readReasons } from "./reasons.ts";
 import { getRecommendations, type ServedItem } from "./serving.ts";
 import { listKey, readCachedList, writeCachedList } from "./serving-cache.ts";
@@ -55,11 +56,11 @@ export async function getVariantRecommendations(
   const best = topK(scores, 100, { exclude, floor: 0 });
   const movieIds = Array.from(best.indices, (j) => stored.movieIds[j]);
   const movies = await movieSummaries(em, movieIds);
-  const rows = await em.execute<{ id: string; movie_id: string }[]>(
-    "select id::text as id, movie_id::text as movie_id from user_recommendations where user_id = ?::bigint and algorithm = 'hybrid' and movie_id = any(?::bigint[])",
-    [userId, pgArray(movieIds)],
+  const [list] = await em.execute<{ id: string; movie_ids: string[] }[]>(
+    "select id::text as id, movie_ids::text[] as movie_ids from user_recommendation_lists where user_id = ?::bigint and algorithm = 'hybrid' order by id desc limit 1",
+    [userId],
   );
-  const rowOf = new Map(rows.map((r) => [r.movie_id, r.id]));
+  const rowOf = new Map((list?.movie_ids ?? []).map((m, k) => [m, handleOf(list!.id, k)]));
   const reasonOf = await readReasons(redis, userId, "hybrid");
   const top = best.scores[0] || 1;
   const now = new Date();
