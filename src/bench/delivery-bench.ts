@@ -98,10 +98,10 @@ async function main(): Promise<void> {
       await em().execute("insert into notification_preferences (user_id, digest_day, digest_time) select id, 1, '09:00' from users where username like 'd%' on conflict do nothing");
       await em().execute(`insert into movies (tmdb_id, title, original_title, original_language) select 990000000 + g, 'Film ' || g, 'Film ' || g, 'en' from generate_series(1, 2000) g`);
       await em().execute(
-        `insert into user_recommendations (user_id, movie_id, score, algorithm)
-         select u.id, m.id, random(), 'bench' from users u cross join generate_series(1, 5) k
+        `insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores)
+         select u.id, 'bench', array_agg(m.id order by k), array_agg((1 - k / 10.0)::real order by k) from users u cross join generate_series(1, 5) k
            join movies m on m.tmdb_id = 990000000 + 1 + ((u.id * 7 + k) % 2000)
-          where u.username like 'd%' on conflict do nothing`,
+          where u.username like 'd%' group by u.id`,
       );
       await em().execute("analyze");
       console.log(`digest setup: ${DIGEST_USERS} users with preferences and 5 recommendations each in ${(performance.now() - t).toFixed(0)} ms`);

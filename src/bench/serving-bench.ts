@@ -49,6 +49,9 @@ const { values: args } = parseArgs({
     processes: { type: "string", default: "1,2" }, connections: { type: "string", default: "4" }, streams: { type: "string", default: "16" },
     "data-dir": { type: "string" }, "log-level": { type: "string", default: "info" }, ghz: { type: "string" }, only: { type: "string" }, "max-items": { type: "string", default: "2500" },
     impressions: { type: "string", default: "on" },
+    // Writes a V8 CPU profile of every real server process into DIR (open in Chrome DevTools or summarise with
+    // `node src/bench/profile-summary.ts DIR/*.cpuprofile`): where a request's time goes.
+    profile: { type: "string" },
   },
 });
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -70,7 +73,8 @@ const running = new Set<() => Promise<void>>();
 /** A child process serving on `port`; resolves once grpc.health answers. Its stdout (the JSON log) goes to `logFile`. */
 async function startProcess(cmd: string[], env: Record<string, string>, port: number, logFile: string): Promise<{ stop(): Promise<void> }> {
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, cmd, { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
+  const profiling = args.profile && cmd[0] === "src/main.ts" ? [`--cpu-prof`, `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  const child = spawn(process.execPath, [...profiling, ...cmd], { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
@@ -196,14 +200,21 @@ async function main(): Promise<void> {
     const fmt = (f: LoadFigures) => `${f.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(6)} ms${f.failed ? `  ${f.failed} FAILED` : ""}`;
     const results: { call: string; processes: number; impressions: string; ceiling: number; real: number; p50: number; p99: number; load: string }[] = [];
     const impressionModes = args.impressions.split(",").map((m) => m.trim());
+    const impressionRows = () => impressionRowsOf(deps);
     try {
+      // The server running now: the one started above for the capture has one process and records impressions.
+      // Restart whenever a stage wants something else (an earlier version compared the wanted stage with the first
+      // one only, so in "off,on" the "on" stage ran on the "off" server and recorded nothing).
+      let serving = { n: 1, imp: "on" };
       for (const [n, imp] of processCounts.flatMap((n) => impressionModes.map((imp) => [n, imp] as const))) {
-        if (n !== 1 || imp !== "on") {
-          await real.stop();
+        if (serving.n !== n || serving.imp !== imp) {
+          await real.stop(); // SIGTERM: the server flushes its impression buffer before it exits
           real = await startProcess(["src/main.ts", "serve"], { ...env, SERVER_PROCESSES: String(n), RECORD_IMPRESSIONS: imp }, realPort, realLog);
+          serving = { n, imp };
         }
-        const written = await em().execute<{ n: string }[]>("select count(*)::text as n from recommendation_impressions");
-        console.log(`\n== real server with ${n} process${n === 1 ? "" : "es"}, impressions ${imp} (${written[0]!.n} impression rows so far; load average ${load()})`);
+        const written = await impressionRows();
+        console.log(`\n== real server with ${n} process${n === 1 ? "" : "es"}, impressions ${imp} (${written} impression rows so far; load average ${load()})`);
+        let listsServed = 0;
         for (const c of calls) {
           const ceil: LoadFigures[] = [];
           const mine: LoadFigures[] = [];
@@ -211,15 +222,21 @@ async function main(): Promise<void> {
             ceil.push(await driver.run(spec(ceilingUrl, c), work));
             await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {}); // still answers OK (h2load only sees HTTP 200)
             const side = c.during?.();
+            const pool = samplePool(realUrl);
             const f = await driver.run(spec(realUrl, c), work);
-            const note = side ? await side.stop() : "";
+            const note = [side ? await side.stop() : "", await pool.stop()].filter(Boolean).join("; ");
             await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {});
             mine.push(f);
+            if (c.path.endsWith("/GetRecommendations")) listsServed += f.requests - f.failed;
             console.log(`  ${c.name.padEnd(42)} ceiling ${fmt(ceil[r]!)} | movierec ${fmt(f)}  ratio ${(f.reqPerSec / ceil[r]!.reqPerSec).toFixed(2)} ${note} (load ${load()})`);
           }
           const avg = (xs: LoadFigures[], k: keyof LoadFigures) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
           results.push({ call: c.name, processes: n, impressions: imp, ceiling: avg(ceil, "reqPerSec"), real: avg(mine, "reqPerSec"), p50: avg(mine, "p50Ms"), p99: avg(mine, "p99Ms"), load: load() });
         }
+        // Proof that a stage recorded (or did not record) what it served: rows written during it, after one flush interval.
+        await new Promise((r) => setTimeout(r, 2 * config.analytics.impressionFlushMs + 500));
+        const after = await impressionRows();
+        console.log(`  impression rows written during this stage: ${after - written} for ${listsServed} GetRecommendations lists answered by h2load (plus warm-up and check calls)`);
       }
     } finally {
       await ceiling.stop();
@@ -263,6 +280,41 @@ async function main(): Promise<void> {
  * The recorder's own cost, in this process, free of the HTTP load's noise: what a request pays (`record()` of a
  * 20-item list: appending to the buffer) and what a flush costs PostgreSQL per row (one statement per batch).
  */
+/**
+ * Samples the server's PostgreSQL pool gauge (`GET /metrics`, summed over its processes) every 250 ms during a run:
+ * the most clients seen queued for a connection, and the most connections open. Issue 13 asks that no hot read waits.
+ */
+function samplePool(baseUrl: string): { stop(): Promise<string> } {
+  let running = true;
+  let maxWaiting = 0;
+  let maxOpen = 0;
+  let samples = 0;
+  const loop = (async () => {
+    while (running) {
+      const text = await fetch(`${baseUrl}/metrics`).then((r) => r.text(), () => "");
+      const gauge = (state: string) => Number(new RegExp(`movierec_db_pool_connections\\{state="${state}"\\} (\\d+)`).exec(text)?.[1] ?? NaN);
+      if (text) {
+        samples++;
+        maxWaiting = Math.max(maxWaiting, gauge("waiting") || 0);
+        maxOpen = Math.max(maxOpen, gauge("total") || 0);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return `pool: ≤ ${maxWaiting} waiting, ≤ ${maxOpen} open (${samples} samples)`;
+    },
+  };
+}
+
+async function impressionRowsOf(deps: Awaited<ReturnType<typeof openAppDeps>>): Promise<number> {
+  const [row] = await deps.orm.em.fork().execute<{ n: string }[]>("select count(*)::text as n from recommendation_impressions");
+  return Number(row!.n);
+}
+
 async function recorderCost(deps: Awaited<ReturnType<typeof openAppDeps>>, userId: string): Promise<void> {
   const movies = (await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from movies order by id limit 20")).map((r) => r.id);
   const recorder = createImpressionRecorder({ pool: nativePool(deps.orm), log: createLogger({ level: "silent" }), flushMs: 3_600_000, maxBuffer: Number.MAX_SAFE_INTEGER });

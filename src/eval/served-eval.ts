@@ -183,7 +183,7 @@ export async function loadSplit(deps: Pick<AppDeps, "orm">, ratings: Ratings, sp
       [pgText(u), pgText(m), `{${r.join(",")}}`, `{${ts.join(",")}}`],
     );
   }
-  // Statistics for what was loaded only: analysing the still-empty user_recommendations would record it as empty, and
+  // Statistics for what was loaded only: analysing the still-empty recommendation tables would record them as empty, and
   // the batch scoring's set-based writes (list-writer.ts) would then be planned as if it stayed so while it fills
   // (an anti-join by sequential scan per staged row: a score-all of ml-latest-small ran for over 13 minutes).
   await em.execute("analyze users, movies, genres, movie_genres, user_movie_interactions");

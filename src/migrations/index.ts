@@ -15,6 +15,7 @@ import { OnlineEvaluation } from "./0014-online-evaluation.ts";
 import { TitleWordsKnn } from "./0015-title-words-knn.ts";
 import { TitleKnn } from "./0016-title-knn.ts";
 import { ProfilePerUser } from "./0017-profile-per-user.ts";
+import { RecommendationLists } from "./0018-recommendation-lists.ts";
 
 export const migrationsList: MigrationObject[] = [
   { name: "0001-initial-schema", class: InitialSchema },
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: "0015-title-words-knn", class: TitleWordsKnn },
   { name: "0016-title-knn", class: TitleKnn },
   { name: "0017-profile-per-user", class: ProfilePerUser },
+  { name: "0018-recommendation-lists", class: RecommendationLists },
 ];

@@ -40,7 +40,14 @@ export interface Config {
   readonly headersTimeoutMs: number;
   /** A connection with no call in progress is closed after this (HTTP/1.1 keep-alive is capped at 5 s besides). */
   readonly idleTimeoutMs: number;
+  /**
+   * PostgreSQL connections per process (DB_POOL_MAX). Default: an equal share of DB_CONNECTION_BUDGET among the
+   * host's serve and worker processes, 2 to 10 each, so one host's processes stay within PostgreSQL's default
+   * max_connections (100) on any number of cores.
+   */
   readonly dbPoolMax: number;
+  /** DB_CONNECTION_BUDGET: connections all the serve and worker processes of one host may hold together (default 80). */
+  readonly dbConnectionBudget: number;
   /** Processes `serve` runs (node:cluster, one listening port); default: the number of cores. */
   readonly serverProcesses: number;
   /** Processes `worker` runs; default: the number of cores. */
@@ -71,7 +78,7 @@ export interface Config {
 
 /** Recommendation engine settings. */
 export interface RecommendationConfig {
-  /** Rows kept per user and algorithm in `user_recommendations` (REC_TOP_N). */
+  /** Items kept per (user, algorithm) list in `user_recommendation_lists` (REC_TOP_N, at most 1,000: list-handles.ts). */
   readonly topN: number;
   /** How long a user's rescoring waits for more interactions before it runs (REC_RESCORE_DEBOUNCE_MS). */
   readonly rescoreDebounceMs: number;
@@ -231,6 +238,10 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const serverProcesses = int("SERVER_PROCESSES", availableParallelism(), 1, 256);
+  const workerProcesses = int("WORKER_PROCESSES", availableParallelism(), 1, 256);
+  const dbConnectionBudget = int("DB_CONNECTION_BUDGET", 80, 2, 10_000);
+
   const config: Config = {
     env: nodeEnv,
     host: str("HOST", "0.0.0.0"),
@@ -261,9 +272,10 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
     headersTimeoutMs: int("HEADERS_TIMEOUT_MS", 10_000, 100, 300_000),
     idleTimeoutMs: int("IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
-    dbPoolMax: int("DB_POOL_MAX", 10, 1, 200),
-    serverProcesses: int("SERVER_PROCESSES", availableParallelism(), 1, 256),
-    workerProcesses: int("WORKER_PROCESSES", availableParallelism(), 1, 256),
+    serverProcesses,
+    workerProcesses,
+    dbConnectionBudget,
+    dbPoolMax: int("DB_POOL_MAX", poolShare(dbConnectionBudget, serverProcesses + workerProcesses), 1, 200),
     datasetsDir: env.DATASETS_DIR || undefined,
     tmdb: {
       baseUrl: url("TMDB_BASE_URL", "https://api.themoviedb.org/3", ["https:", "http:"]).replace(/\/+$/, ""),
@@ -507,4 +519,13 @@ function loadNotificationConfig(
     })(str("ALERTS_CRON", "0 10 * * *").trim()),
     maxRecipients: int("SEND_MAX_RECIPIENTS", 10_000, 1, 1_000_000),
   });
+}
+
+/**
+ * Each process's share of a host's PostgreSQL connection budget: 10 on a 2-core host (4 processes of 10: the figure
+ * the benches ran with), 2 on a 32-core one (64 processes). Past a few connections per core PostgreSQL only queues
+ * the extra work inside itself, so a smaller pool per process costs no throughput while the total stays bounded.
+ */
+export function poolShare(budget: number, processes: number): number {
+  return Math.max(2, Math.min(10, Math.floor(budget / Math.max(1, processes))));
 }

@@ -43,13 +43,19 @@ async function seedDay(a: string, b: string, users: string[]) {
   await interact(users[0]!, a, "rating", 5, 5);
   await interact(users[1]!, a, "rating", 4, 6);
   await interact(users[2]!, a, "rating", 2, 7);
-  const rec = (user: string, movie: string, algorithm: string, clicked: boolean) =>
-    sql(ts.orm, `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at, clicked) values (?, ?, 0.5, ?, ?, ?)`,
-      [user, movie, algorithm, at(8), clicked]);
-  await rec(users[0]!, a, "collaborative", true);
-  await rec(users[1]!, a, "collaborative", false);
-  await rec(users[2]!, a, "hybrid", false);
-  await rec(users[0]!, b, "hybrid", true);
+  // Lists scored that day (each item one recommendation), and the rows clicks wrote for two of their items.
+  const list = (user: string, movies: string[], algorithm: string) =>
+    sql(ts.orm, `insert into user_recommendation_lists (user_id, algorithm, generated_at, movie_ids, scores) values (?, ?, ?, ?::bigint[], array_fill(0.5::real, array[?::int]))`,
+      [user, algorithm, at(8), `{${movies.join(",")}}`, movies.length]);
+  const click = (user: string, movie: string, algorithm: string) =>
+    sql(ts.orm, `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at, clicked, clicked_at) values (?, ?, 0.5, ?, ?, true, ?)`,
+      [user, movie, algorithm, at(8), at(9)]);
+  await list(users[0]!, [a], "collaborative");
+  await list(users[1]!, [a], "collaborative");
+  await list(users[2]!, [a], "hybrid");
+  await list(users[0]!, [b], "hybrid");
+  await click(users[0]!, a, "collaborative");
+  await click(users[0]!, b, "hybrid");
 }
 
 describe("daily aggregation", () => {

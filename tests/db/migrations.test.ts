@@ -80,6 +80,8 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
   analytics_daily_active_users: ["id", "day", "user_id"],
   // Not in the design: the rescoring outbox (migration 0011-rescore-requests).
   rescore_requests: ["id", "user_id", "requested_at"],
+  // Not in the design: the scored lists, one row per (user, algorithm) (migration 0018-recommendation-lists).
+  user_recommendation_lists: ["id", "user_id", "algorithm", "generated_at", "movie_ids", "scores"],
   // Not in the design: the title vocabulary of the typo-tolerant search (migration 0012-title-words).
   movie_title_words: ["word"],
   // Not in the design: experiments, serving defaults and shown impressions (migration 0014-online-evaluation).
@@ -98,6 +100,7 @@ const DESIGN_COLUMNS: Record<string, string[]> = {
 const ALL_MIGRATIONS = [
   "0001-initial-schema", "0002-catalog-keywords", "0003-user-sessions", "0004-catalog-search", "0005-notification-delivery", "0006-analytics",
   "0011-rescore-requests", "0012-title-words", "0014-online-evaluation", "0015-title-words-knn", "0016-title-knn", "0017-profile-per-user",
+  "0018-recommendation-lists",
 ];
 
 /** Every index the design names, plus the ones we add (see /tmp/db-decisions.md). */
@@ -154,11 +157,13 @@ const INDEXES: Record<string, string[]> = {
   recommendation_impressions: ["idx_impressions_user_movie", "idx_impressions_shown", "idx_impressions_movie", "idx_impressions_experiment"],
   keywords: ["idx_keywords_name"],
   movie_keywords: ["idx_movie_keywords_keyword"],
+  user_recommendation_lists: ["idx_recommendation_lists_user"],
 };
 
 /** Every foreign key as `table.column -> target ON DELETE rule`. */
 const FOREIGN_KEYS = [
   "rescore_requests.user_id -> users CASCADE",
+  "user_recommendation_lists.user_id -> users CASCADE",
   "user_profiles.user_id -> users CASCADE",
   "movie_genres.movie_id -> movies CASCADE",
   "movie_genres.genre_id -> genres CASCADE",

@@ -97,9 +97,9 @@ async function bulkUsers(n: number, tag: string): Promise<{ userId: string; head
     [pgArray(ids)],
   );
   await q(
-    `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-     select u, m, 1.0 / k, 'hybrid', now() from unnest(?::bigint[]) u, unnest(?::bigint[]) with ordinality as t(m, k)`,
-    [pgArray(ids), pgArray(movies)],
+    `insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores)
+     select u, 'hybrid', ?::bigint[], array(select (1.0 / k)::real from generate_series(1, ?::int) k) from unnest(?::bigint[]) u`,
+    [pgArray(movies), movies.length, pgArray(ids)],
   );
   const auth = ts.deps.config.auth;
   const tokens = createAccessTokens({ secret: auth.jwtSecret, keyId: auth.jwtKeyId, ttlSeconds: 3600 });

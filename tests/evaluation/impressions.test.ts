@@ -46,9 +46,9 @@ describe("shown impressions", () => {
     const user = await createTestUser(ts.deps);
     const movies = [await seedMovie(ts.orm), await seedMovie(ts.orm), await seedMovie(ts.orm), await seedMovie(ts.orm)];
     // Four generated rows used to be four "impressions"; the user is shown 3.
-    // One generation (one generated_at): serving reads the latest one.
+    // One list, as the scoring job writes it: serving reads the latest one.
     await q(
-      "insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at) select ?, m, 0.9 - k * 0.1, 'hybrid', now() from unnest(?::bigint[]) with ordinality as t(m, k)",
+      "insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores) values (?, 'hybrid', ?::bigint[], '{0.8,0.7,0.6,0.5}')",
       [user.userId, `{${movies.join(",")}}`],
     );
     const requestId = `imp-${randomBytes(4).toString("hex")}`;
@@ -108,5 +108,18 @@ describe("shown impressions", () => {
     await recorder.close();
     expect(recorder.pending).toBe(0);
     expect((await q("select count(*)::int as n from recommendation_impressions where user_id = ?", [user.userId]))[0]!.n).toBe(100);
+  });
+
+  it("a batch holding a movie deleted since it was shown keeps its other rows", async () => {
+    const pool = () => ts.orm.em.getConnection().getNativeClient();
+    const recorder = createImpressionRecorder({ pool, log: createLogger({ level: "silent" }), flushMs: 60_000, maxBuffer: 1_000_000 });
+    const user = await createTestUser(ts.deps);
+    const [kept, gone] = [await seedMovie(ts.orm), await seedMovie(ts.orm)];
+    recorder.record({ surface: "recommendations", userId: user.userId, requestId: "d1", algorithm: "hybrid", movieIds: [kept, gone] });
+    recorder.record({ surface: "recommendations", userId: user.userId, requestId: "d2", algorithm: "hybrid", movieIds: [kept] });
+    await q("delete from movies where id = ?", [gone]);
+    await recorder.close();
+    const rows = await q("select request_key, movie_id::text as m, position from recommendation_impressions where user_id = ? order by request_key, position", [user.userId]);
+    expect(rows.map((r) => [String(r.request_key).split(":").pop(), r.m, r.position])).toEqual([["d1", kept, 0], ["d2", kept, 0]]);
   });
 });

@@ -39,7 +39,7 @@ describe("notification impressions", () => {
   it("a queued digest records its picks and new releases once; a re-run of the window records nothing more", async () => {
     const user = await createTestUser(ts.deps);
     const [a, b] = [await seedMovie(ts.orm), await seedMovie(ts.orm)];
-    await q("insert into user_recommendations (user_id, movie_id, score, algorithm) values (?, ?, 0.9, 'hybrid'), (?, ?, 0.8, 'hybrid')", [user.userId, a, user.userId, b]);
+    await q("insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores) values (?, 'hybrid', ?::bigint[], '{0.9,0.8}')", [user.userId, `{${a},${b}}`]);
     // A zone and time of this test's own (the database is shared): Wednesday 04:17 in Pacific/Chatham.
     await m.preferences.update(user.userId, { digestDay: 3, digestTime: "04:17", timezone: "Pacific/Chatham" });
     const from = new Date("2025-06-10T15:30:00Z"); // Wednesday 11 June 04:15 in Chatham (UTC+12:45)

@@ -1,7 +1,7 @@
 /**
  * Issue 11, row 9: the caller's deadline is kept, and PostgreSQL stops working for a caller who gave up.
  *
- * What must hold, over the real server (a database of the test's own, whose `movies` and `user_recommendations` tables the test locks):
+ * What must hold, over the real server (a database of the test's own, whose `movies` and recommendation tables the test locks):
  * - a call whose deadline expires while it runs (`connect-timeout-ms: 1`, `grpc-timeout: 1m` sent as raw headers, so
  *   the answer is the server's, not the client library's own timer) is answered DEADLINE_EXCEEDED, not OK;
  * - SearchMovies (Connect, `timeoutMs`) and GetRecommendations (grpc-js, `deadline`) blocked on the lock answer
@@ -112,7 +112,7 @@ describe("deadlines", () => {
     const catalog = createClient(CatalogService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
     const user = createClient(UserService, createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" }));
     await locker.query("begin");
-    await locker.query("lock table movies, user_recommendations in access exclusive mode");
+    await locker.query("lock table movies, user_recommendations, user_recommendation_lists in access exclusive mode");
     try {
       const started = performance.now();
       const search = codeOf(catalog.searchMovies({ query: "locked" }, { timeoutMs: 1500 }));

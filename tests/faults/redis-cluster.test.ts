@@ -79,7 +79,7 @@ describe("on a Redis Cluster", () => {
 
     // A write and its rescoring by the worker (the rescore job through the cluster).
     const rescored = async (since: Date) =>
-      Number((await ts.orm.em.fork().execute<{ n: string }[]>("select count(*) as n from user_recommendations where user_id = ?::bigint and generated_at >= ?", [alice.userId, since]))[0].n) > 0 ? true : undefined;
+      Number((await ts.orm.em.fork().execute<{ n: string }[]>("select count(*) as n from user_recommendation_lists where user_id = ?::bigint and generated_at >= ?", [alice.userId, since]))[0].n) > 0 ? true : undefined;
     let since = new Date();
     await recs.recordInteraction({ movieId: movie, type: InteractionType.LIKE }, { headers: alice.headers });
     await waitUntil("alice rescored", () => rescored(since), 30_000, 100);

@@ -123,7 +123,7 @@ describe("Redis stopped and restarted empty", () => {
         async () => {
           const rows = await orm.em.fork().execute<{ pending: number; fresh: number }[]>(
             `select (select count(*)::int from rescore_requests where user_id = ?::bigint) as pending,
-                    (select count(*)::int from user_recommendations where user_id = ?::bigint
+                    (select count(*)::int from user_recommendation_lists where user_id = ?::bigint
                       and generated_at >= (select "timestamp" from user_movie_interactions where id = ?::bigint)) as fresh`,
             [alice.userId, alice.userId, recorded.interaction!.id],
           );

@@ -80,7 +80,10 @@ describe("a worker SIGKILLed mid-training", () => {
     await scoreUsers(ts.orm, ts.redis, (await rec.store.current())!, sample, opts);
     const generations = () =>
       exec<{ user_id: string; gens: number; n: number }>(
-        "select user_id::text as user_id, count(distinct generated_at)::int as gens, count(*)::int as n from user_recommendations where user_id = any(?::bigint[]) group by user_id",
+        // Each (user, algorithm)'s current list (the one it replaced is kept too, for clicks on it: list-handles.ts).
+        `select user_id::text as user_id, count(distinct generated_at)::int as gens, sum(cardinality(movie_ids))::int as n
+           from (select distinct on (user_id, algorithm) user_id, generated_at, movie_ids from user_recommendation_lists
+                  where user_id = any(?::bigint[]) order by user_id, algorithm, id desc) l group by user_id`,
         [`{${sample.join(",")}}`],
       );
 
@@ -130,7 +133,10 @@ describe("a worker SIGKILLed mid-training", () => {
     const trained = survivor.lines.find((l) => l.msg === "job done" && l.jobId === jobId);
     expect((await rec.store.training()).state, await state()).toBe("idle");
     expect(await ts.deps.queues.scoring.getJobState(jobId)).toBe("completed");
-    const after = await exec<{ stale: number }>("select count(*)::int as stale from user_recommendations where generated_at < ?", [new Date(v2.trainedAt)]);
+    const after = await exec<{ stale: number }>(
+      "select count(*)::int as stale from (select distinct on (user_id, algorithm) generated_at from user_recommendation_lists order by user_id, algorithm, id desc) l where generated_at < ?",
+      [new Date(v2.trainedAt)],
+    );
     expect(after[0]!.stale).toBe(0); // every user's list is from the new model
     for (const u of await generations()) expect(u.gens).toBe(1);
     console.log(

@@ -71,7 +71,7 @@ describe("the digest scheduler", () => {
     const em = ts.orm.em.fork();
     const tmdb = 900_000_000 + Math.floor(Math.random() * 90_000_000);
     const [movie] = await em.execute<{ id: string }[]>("insert into movies (tmdb_id, title, original_title, original_language) values (?, ?, ?, 'en') returning id", [tmdb, `Digest Movie ${uniq()}`, "x"]);
-    await em.execute("insert into user_recommendations (user_id, movie_id, score, algorithm) values (?, ?, 0.9, 'test')", [user.userId, movie!.id]);
+    await em.execute("insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores) values (?, 'test', array[?::bigint], '{0.9}')", [user.userId, movie!.id]);
     const title = (await em.execute<{ title: string }[]>("select title from movies where id = ?", [movie!.id]))[0]!.title;
 
     await makeTemplate(m, "email_weekly_digest", { subject: "Week {{week}}", text: "{{#movies}}* {{title}}\n{{/movies}}", active: true });

@@ -28,3 +28,11 @@ export async function movieCounters(orm: MikroORM, id: string) {
   const rows = await orm.em.fork().execute<{ view_count: number; like_count: number; our_rating: string | null }[]>("select view_count, like_count, our_rating from movies where id = ?::bigint", [id]);
   return { views: rows[0].view_count, likes: rows[0].like_count, ourRating: rows[0].our_rating === null ? null : Number(rows[0].our_rating) };
 }
+
+/**
+ * The items of every user's current lists (the newest per user and algorithm, what serving reads), one row each:
+ * `user_id, algorithm, generated_at, movie_id, score, pos` (1-based rank). Use as `from ${CURRENT_ITEMS} r where r.user_id = …`.
+ */
+export const CURRENT_ITEMS = `(select l.user_id, l.algorithm, l.generated_at, i.movie_id, i.score, i.pos
+  from (select distinct on (user_id, algorithm) user_id, algorithm, generated_at, movie_ids, scores from user_recommendation_lists order by user_id, algorithm, id desc) l
+  cross join lateral unnest(l.movie_ids, l.scores) with ordinality as i(movie_id, score, pos))`;

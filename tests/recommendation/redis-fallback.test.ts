@@ -44,8 +44,8 @@ beforeAll(async () => {
   }
   // A stored list, as the scoring job writes it: one run, one generated_at.
   await em.execute(
-    "insert into user_recommendations (user_id, movie_id, score, algorithm) select ?, m, 1 - o / 10.0, 'hybrid' from unnest(?::bigint[]) with ordinality as t(m, o)",
-    [user.userId, `{${movies.join(",")}}`],
+    "insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores) values (?, 'hybrid', ?::bigint[], array(select (1 - o / 10.0)::real from generate_series(1, ?::int) o))",
+    [user.userId, `{${movies.join(",")}}`, movies.length],
   );
 }, 60_000);
 afterAll(async () => {

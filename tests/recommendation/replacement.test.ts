@@ -1,9 +1,9 @@
 /**
- * A user's recommendation rows are replaced atomically under a per-user advisory lock (README "Recommendations",
+ * A user's recommendation lists are replaced atomically under a per-user advisory lock (README "Recommendations",
  * review of 2026-11-30, item 1). Each test stops the real scoring transaction at a known point by holding a lock
  * from a second connection, as another transaction would:
- * - mid-write (its new rows staged with COPY and some old rows deleted, blocked on deleting the locked one), a
- *   reader on another connection sees exactly the old list, never a mix;
+ * - mid-write (its new lists written with COPY, blocked on deleting the locked oldest one), a reader on another
+ *   connection sees exactly the old lists, never a mix;
  * - its connection killed there (a worker crash), the old list stays whole;
  * - while another holder has the user's advisory lock, scoring waits and writes nothing (two workers never score one
  *   user at once).
@@ -52,21 +52,26 @@ afterAll(async () => {
 });
 
 interface Row {
-  movie_id: string;
   algorithm: string;
   generated_at: string;
-  score: number;
+  movie_ids: string[];
+  scores: number[];
 }
 
-/** The user's rows as a reader on its own connection sees them. */
+/** The user's current lists (what serving reads) as a reader on its own connection sees them. */
 async function rowsOf(userId: string): Promise<Row[]> {
   return orm.em
     .fork()
     .execute<Row[]>(
-      "select movie_id::text as movie_id, algorithm, generated_at::text as generated_at, score from user_recommendations where user_id = ? order by algorithm, movie_id",
+      `select distinct on (algorithm) algorithm, generated_at::text as generated_at, movie_ids::text[] as movie_ids, scores
+         from user_recommendation_lists where user_id = ? order by algorithm, id desc`,
       [userId],
     );
 }
+
+/** Locks the user's oldest hybrid list, which their next scoring must delete (list-writer.ts). */
+const lockOldest = (lock: pg.Client, userId: string) =>
+  lock.query("select id from user_recommendation_lists where user_id = $1 and algorithm = 'hybrid' order by id limit 1 for update", [userId]);
 
 /** A second connection that holds locks as another transaction would. */
 async function holder(): Promise<pg.Client> {
@@ -88,35 +93,34 @@ async function blockedBy(c: pg.Client, count = 1): Promise<number[]> {
 }
 
 /**
- * A user with a scored list plus one older row for a movie they have seen (so the next scoring never writes it, only
- * deletes it); then one more like, so that the next scoring writes a different list.
+ * A user scored twice (so each algorithm has a current list and the one it replaced, which the next scoring deletes);
+ * then one more like, so that the next scoring writes a different list.
  */
-async function userWithOldList(): Promise<{ userId: string; old: Row[]; lockedMovie: string }> {
+async function userWithOldList(): Promise<{ userId: string; old: Row[]; stored: number }> {
   const userId = await seedUser(orm);
   await recordInteraction(orm.em, { userId, movieId: sf[0]!, type: "like" });
+  await rescoreUser(orm, redis, stored, userId, OPTS, new Date(Date.now() - 120_000));
   await rescoreUser(orm, redis, stored, userId, OPTS, new Date(Date.now() - 60_000));
-  await orm.em.fork().execute(
-    "insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at) values (?, ?, 0.5, 'legacy', now() - interval '1 day')",
-    [userId, sf[0]],
-  );
   await recordInteraction(orm.em, { userId, movieId: sf[1]!, type: "like" });
   const old = await rowsOf(userId);
-  expect(old.filter((r) => r.algorithm === "hybrid").map((r) => r.movie_id)).toContain(sf[1]);
-  return { userId, old, lockedMovie: sf[0]! };
+  expect(old.find((r) => r.algorithm === "hybrid")!.movie_ids).toContain(sf[1]);
+  const [{ n }] = await orm.em.fork().execute<{ n: number }[]>("select count(*)::int as n from user_recommendation_lists where user_id = ?", [userId]);
+  expect(n).toBe(old.length * 2);
+  return { userId, old, stored: n };
 }
 
 describe("atomic replacement of a user's recommendations", () => {
   it("a reader mid-write sees exactly the old list; after commit exactly the new one", async () => {
-    const { userId, old, lockedMovie } = await userWithOldList();
+    const { userId, old, stored: n } = await userWithOldList();
     const lock = await holder();
     try {
-      // Holding the old row the scoring must delete stops it in the middle of its swap (list-writer.ts).
-      await lock.query("select id from user_recommendations where user_id = $1 and movie_id = $2 and algorithm = 'legacy' for update", [userId, lockedMovie]);
+      // Holding the oldest list the scoring must delete stops it after its COPY (list-writer.ts).
+      await lockOldest(lock, userId);
       const scoring = rescoreUser(orm, redis, stored, userId, OPTS);
       const [pid] = await blockedBy(lock);
-      // It waits to delete the old row: its rows are staged and the other old rows deleted (uncommitted) by now.
-      const running = await lock.query<{ n: number }>("select count(*)::int as n from user_recommendations where user_id = $1", [userId]);
-      expect(running.rows[0]!.n).toBe(old.length);
+      // It waits to delete the oldest list: its new lists are written (uncommitted) by now.
+      const running = await lock.query<{ n: number }>("select count(*)::int as n from user_recommendation_lists where user_id = $1", [userId]);
+      expect(running.rows[0]!.n).toBe(n);
       expect(pid).toBeGreaterThan(0);
       // The reader sees the old list, whole.
       expect(await rowsOf(userId)).toEqual(old);
@@ -127,17 +131,18 @@ describe("atomic replacement of a user's recommendations", () => {
     }
     const after = await rowsOf(userId);
     expect(after).not.toEqual(old);
-    // One run's rows only: the legacy row is gone, every row has the new run's time, and the liked movie is not served.
-    expect(after.some((r) => r.algorithm === "legacy")).toBe(false);
+    // One run's lists: every current list has the new run's time, the liked movie is not in them, the oldest are gone.
     expect(new Set(after.map((r) => r.generated_at)).size).toBe(1);
-    expect(after.filter((r) => r.algorithm === "hybrid").map((r) => r.movie_id)).not.toContain(sf[1]);
+    expect(after.find((r) => r.algorithm === "hybrid")!.movie_ids).not.toContain(sf[1]);
+    const [{ count }] = await orm.em.fork().execute<{ count: number }[]>("select count(*)::int as count from user_recommendation_lists where user_id = ?", [userId]);
+    expect(count).toBe(n);
   });
 
   it("a scoring whose connection dies mid-write (a crash) leaves the old list whole", async () => {
-    const { userId, old, lockedMovie } = await userWithOldList();
+    const { userId, old } = await userWithOldList();
     const lock = await holder();
     try {
-      await lock.query("select id from user_recommendations where user_id = $1 and movie_id = $2 and algorithm = 'legacy' for update", [userId, lockedMovie]);
+      await lockOldest(lock, userId);
       const scoring = rescoreUser(orm, redis, stored, userId, OPTS).then(
         () => "committed",
         () => "failed",
@@ -178,7 +183,7 @@ describe("atomic replacement of a user's recommendations", () => {
     expect(await first).toBeGreaterThan(0);
     expect(await second).toBeGreaterThan(0);
     const after = await rowsOf(userId);
-    expect(after.some((r) => r.algorithm === "legacy")).toBe(false);
+    expect(after).not.toEqual(old);
     expect(new Set(after.map((r) => r.generated_at)).size).toBe(1);
   });
 });

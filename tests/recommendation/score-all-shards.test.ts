@@ -2,7 +2,7 @@
  * A full scoring run shared by two real worker processes (`node src/main.ts worker`): `score-all` splits the users
  * into ranges (REC_SCORE_SHARD_USERS) that both processes take from the queue, and every scorable user is scored
  * exactly once in the run — a PostgreSQL trigger of this test records the transaction of every row written to
- * user_recommendations, so a user scored twice (two transactions) or skipped (none) shows.
+ * user_recommendation_lists, so a user scored twice (two transactions) or skipped (none) shows.
  */
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import type { Job } from "bullmq";
@@ -45,11 +45,11 @@ beforeAll(async () => {
        join movies m on m.tmdb_id = 1 + ((u.id % 8) * 50 + (u.id * 7 + k * k * 13) % 50) % 400
       where u.id % 101 <> 0`,
   );
-  // The test's witness: each (user, transaction) that wrote a recommendation row.
+  // The test's witness: each (user, transaction) that wrote a recommendation list.
   await sql(`create table score_audit (user_id bigint, tx bigint, primary key (user_id, tx))`);
   await sql(`create function score_audit() returns trigger language plpgsql as $$
     begin insert into score_audit values (new.user_id, txid_current()) on conflict do nothing; return new; end $$`);
-  await sql(`create trigger score_audit after insert or update on user_recommendations for each row execute function score_audit()`);
+  await sql(`create trigger score_audit after insert or update on user_recommendation_lists for each row execute function score_audit()`);
   env = {
     NODE_ENV: "test",
     DATABASE_URL: db.url,

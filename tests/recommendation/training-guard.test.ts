@@ -19,6 +19,7 @@ import { getRecommendations, getTrending } from "../../src/modules/recommendatio
 import { scoreUsers } from "../../src/modules/recommendation/scoring.ts";
 import { fitInThread } from "../../src/modules/recommendation/training/fit-in-thread.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { CURRENT_ITEMS } from "./fixtures.ts";
 import { openTestRedis } from "../support/redis.ts";
 
 const log = createLogger({ level: "silent" });
@@ -71,7 +72,7 @@ describe("trending on year-old data", () => {
 
     const [user] = await orm.em.fork().execute<{ id: string }[]>("select id::text as id from users order by id limit 1");
     await scoreUsers(orm, redis, stored, [user.id], { topN: 20, maxItems: 600 });
-    const rows = await orm.em.fork().execute<{ n: number }[]>("select count(*)::int as n from user_recommendations where user_id = ?::bigint and algorithm = 'trending'", [user.id]);
+    const rows = await orm.em.fork().execute<{ n: number }[]>(`select count(*)::int as n from ${CURRENT_ITEMS} r where user_id = ?::bigint and algorithm = 'trending'`, [user.id]);
     expect(rows[0].n).toBe(20);
 
     const week = await getTrending(orm.em.fork(), redis, { window: "week", limit: 10 });

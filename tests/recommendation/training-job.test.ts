@@ -13,7 +13,7 @@ import { loadConfig } from "../../src/platform/config.ts";
 import { createRecommendationModule, RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "../../src/modules/recommendation/index.ts";
 import { recordInteraction } from "../../src/modules/recommendation/interactions.ts";
 import { scoreUsers } from "../../src/modules/recommendation/scoring.ts";
-import { seedGenre, seedMovie, seedUser } from "./fixtures.ts";
+import { CURRENT_ITEMS, seedGenre, seedMovie, seedUser } from "./fixtures.ts";
 import { openTestRedis } from "../support/redis.ts";
 
 const log = createLogger({ level: "silent" });
@@ -100,19 +100,19 @@ describe("training job", () => {
     const stored = (await mod.store.current())!;
     const written = await scoreUsers(orm, redis, stored, users.slice(0, 3), { topN: 3, maxItems: 300 });
     const rows = await orm.em.fork().execute<{ u: string; algorithms: string; n: string }[]>(
-      "select user_id::text as u, count(distinct algorithm)::text as algorithms, count(*)::text as n from user_recommendations where user_id = any(?::bigint[]) group by user_id order by 1",
+      `select user_id::text as u, count(distinct algorithm)::text as algorithms, count(*)::text as n from ${CURRENT_ITEMS} r where user_id = any(?::bigint[]) group by user_id order by 1`,
       [`{${users.slice(0, 3).join(",")}}`],
     );
     expect(rows.map((r) => r.algorithms)).toEqual(["4", "4", "4"]);
     expect(rows.reduce((s, r) => s + Number(r.n), 0)).toBe(written);
     // Each user's one unliked movie of the genre is their best collaborative pick.
     for (const [k, u] of users.slice(0, 3).entries()) {
-      const best = await orm.em.fork().execute<{ m: string }[]>("select movie_id::text as m from user_recommendations where user_id = ?::bigint and algorithm = 'collaborative' order by score desc, id limit 1", [u]);
+      const best = await orm.em.fork().execute<{ m: string }[]>(`select movie_id::text as m from ${CURRENT_ITEMS} r where user_id = ?::bigint and algorithm = 'collaborative' order by pos limit 1`, [u]);
       expect(best[0].m).toBe(movies[(k + 5) % movies.length]);
     }
     // Liked movies are never recommended back.
     const back = await orm.em.fork().execute<{ n: string }[]>(
-      "select count(*)::text as n from user_recommendations r join user_movie_interactions i on i.user_id = r.user_id and i.movie_id = r.movie_id where r.user_id = any(?::bigint[]) and r.movie_id = any(?::bigint[])",
+      `select count(*)::text as n from ${CURRENT_ITEMS} r join user_movie_interactions i on i.user_id = r.user_id and i.movie_id = r.movie_id where r.user_id = any(?::bigint[]) and r.movie_id = any(?::bigint[])`,
       [`{${users.slice(0, 3).join(",")}}`, `{${movies.join(",")}}`],
     );
     expect(back[0].n).toBe("0");

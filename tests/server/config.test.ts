@@ -20,6 +20,15 @@ describe("configuration", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("sizes each process's PostgreSQL pool from the host's connection budget and process count unless DB_POOL_MAX is set", () => {
+    expect(loadConfig({ SERVER_PROCESSES: "2", WORKER_PROCESSES: "2" }).dbPoolMax).toBe(10);
+    expect(loadConfig({ SERVER_PROCESSES: "16", WORKER_PROCESSES: "16" }).dbPoolMax).toBe(2);
+    const c = loadConfig({ SERVER_PROCESSES: "8", WORKER_PROCESSES: "2", DB_CONNECTION_BUDGET: "60" });
+    expect(c.dbPoolMax).toBe(6);
+    expect((c.serverProcesses + c.workerProcesses) * c.dbPoolMax).toBeLessThanOrEqual(60);
+    expect(loadConfig({ SERVER_PROCESSES: "16", WORKER_PROCESSES: "16", DB_POOL_MAX: "25" }).dbPoolMax).toBe(25);
+  });
+
   it("reads the recommendation settings, validates them and lets the training schedule be turned off", () => {
     expect(loadConfig({}).recommendation).toMatchObject({ topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, trainCron: "30 2 * * *", bootstrapMinInteractions: 50, rescoreSweepMs: 30_000, trainLockMs: 60_000, scoreShardUsers: 5000, tuneSeconds: 60 });
     const c = loadConfig({ REC_TOP_N: "50", REC_RESCORE_DEBOUNCE_MS: "0", REC_MAX_ITEMS: "4000", REC_TRAIN_CRON: "0 */6 * * 1-5", REC_TUNE_SECONDS: "0" });

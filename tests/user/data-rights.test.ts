@@ -60,6 +60,7 @@ async function userWithEverything() {
   await sql("insert into user_movie_interactions (user_id, movie_id, interaction_type, rating) values (?, ?, 'rating', 4)", [id, m]);
   const [rec] = await sql<{ id: string }>("insert into user_recommendations (user_id, movie_id, score, algorithm) values (?, ?, 0.9, 'hybrid') returning id::text as id", [id, m]);
   await sql("insert into recommendation_feedback (user_id, recommendation_id, feedback_type, comment) values (?, ?, 'positive', 'loved it')", [id, rec!.id]);
+  await sql("insert into user_recommendation_lists (user_id, algorithm, movie_ids, scores) values (?, 'hybrid', array[?::bigint], '{0.9}')", [id, m]);
   await sql("insert into user_devices (user_id, device_token, device_type, device_name) values (?, ?, 'ios', 'phone')", [id, `devtoken-${tag}-abcdef`]);
   await sql("insert into notification_logs (user_id, notification_type, subject, content, recipient) values (?, 'email', 'Weekly picks', 'Hi', ?)", [id, `${username}@example.test`]);
   await sql("insert into user_activity_logs (user_id, session_id, action_type, movie_id, ip_address, user_agent, source) values (?, ?, 'movie_view', ?, '203.0.113.0', 'ua', 'web')", [id, `s-${tag}`, m]);
@@ -74,10 +75,11 @@ describe("data rights", () => {
     const doc = JSON.parse(res.json) as Record<string, unknown[]> & { account: Record<string, unknown>; profile: unknown };
     expect(doc.account).toMatchObject({ id: u.id, username: u.username, phoneNumber: u.phone });
     expect(doc.profile).toMatchObject({ timezone: "UTC" });
-    for (const section of ["favoriteGenres", "interactions", "recommendations", "feedback", "notificationPreferences", "devices", "notifications", "activity", "performanceMetrics", "sessions"]) {
+    for (const section of ["favoriteGenres", "interactions", "recommendationLists", "recommendations", "feedback", "notificationPreferences", "devices", "notifications", "activity", "performanceMetrics", "sessions"]) {
       expect(doc[section], section).toHaveLength(1);
     }
     expect(doc.interactions![0]).toMatchObject({ movie_id: u.movieId, interaction_type: "rating", rating: 4 });
+    expect(doc.recommendationLists![0]).toMatchObject({ algorithm: "hybrid", movie_ids: [u.movieId], scores: [0.9] });
     expect(doc.devices![0]).toMatchObject({ device_token_end: "…abcdef" });
     expect(res.json).not.toContain(`devtoken-${u.tag}`);
     expect(res.json).not.toContain(u.password);
@@ -96,6 +98,7 @@ describe("data rights", () => {
       "user_favorite_genres f join user_profiles p on p.id = f.userprofile_id where p.user_id = ?",
       "user_movie_interactions where user_id = ?",
       "user_recommendations where user_id = ?",
+      "user_recommendation_lists where user_id = ?",
       "recommendation_feedback where user_id = ?",
       "notification_preferences where user_id = ?",
       "user_devices where user_id = ?",

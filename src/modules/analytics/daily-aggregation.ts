@@ -1,6 +1,7 @@
 /**
  * The daily aggregation of one UTC day: `popularity_metrics` per movie (views from the activity log; likes and
- * ratings from the interactions made that day; recommendations generated that day and how many of them were clicked)
+ * ratings from the interactions made that day; recommendations generated that day — items of the lists scored that
+ * day — and how many of them were clicked, from the rows clicks wrote)
  * and the `analytics_daily_active_users` rollup. Idempotent for a day: in one transaction, under an advisory lock per
  * day, the day's rows are made exactly equal to what the sources say now (upsert, then delete movies no longer
  * active that day), so re-running or backfilling a day never double-counts.
@@ -34,9 +35,13 @@ likes as (
 ratings as (
   select movie_id, count(*) as n, avg(rating) as a from user_movie_interactions, b
    where "timestamp" >= b.lo and "timestamp" < b.hi and interaction_type = 'rating' and rating is not null group by movie_id),
-recs as (
-  select movie_id, count(*) as n, count(*) filter (where clicked) as c from user_recommendations, b
-   where generated_at >= b.lo and generated_at < b.hi group by movie_id),
+shown as (
+  select i.movie_id, count(*) as n from user_recommendation_lists l cross join lateral unnest(l.movie_ids) as i(movie_id), b
+   where l.generated_at >= b.lo and l.generated_at < b.hi and exists (select 1 from movies m where m.id = i.movie_id) group by i.movie_id),
+clicks as (
+  select movie_id, count(*) as c from user_recommendations, b
+   where clicked and generated_at >= b.lo and generated_at < b.hi group by movie_id),
+recs as (select movie_id, s.n, coalesce(k.c, 0) as c from shown s left join clicks k using (movie_id)),
 day_movies as (select movie_id from views union select movie_id from likes union select movie_id from ratings union select movie_id from recs),
 upserted as (
   insert into popularity_metrics (movie_id, "date", view_count, like_count, rating_count, avg_rating, recommendation_count, click_through_rate)

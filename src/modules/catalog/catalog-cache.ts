@@ -16,6 +16,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../platform/logger.ts";
 import { hashTag } from "../../platform/redis.ts";
+import { withTimeout } from "../../platform/timeout.ts";
 
 export interface CatalogCacheOptions {
   redis: Redis;
@@ -44,6 +45,7 @@ export const catalogKeys = {
   list: (name: string) => `catalog:list:${hashTag("catalog-lists")}:${name}`,
   alias: (kind: "tmdb" | "imdb", key: string | number) => `catalog:alias:${kind}:${key}`,
 };
+const LATE = Symbol("late");
 const LISTS_SCOPE = catalogKeys.listsGeneration;
 const movieScope = catalogKeys.movieGeneration;
 
@@ -124,14 +126,10 @@ export class CatalogCache {
 
   /** Runs a Redis call with a deadline; undefined on any failure (logged at most every 10 s). */
   async #try<T>(op: () => Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        op(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        }),
-      ]);
+      const result = await withTimeout<T | typeof LATE>(op(), this.#timeoutMs, LATE);
+      if (result === LATE) throw new Error(`redis did not answer within ${this.#timeoutMs} ms`);
+      return result;
     } catch (err) {
       const now = Date.now();
       if (now - this.#lastWarn > 10_000) {
@@ -139,8 +137,6 @@ export class CatalogCache {
         this.#log.warn({ err }, "catalog cache unavailable; reading PostgreSQL");
       }
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -78,14 +78,16 @@ export function createAlertTriggers(deps: AlertTriggerDeps) {
            join users us on us.id = u.uid and us.is_active
            left join notification_preferences p on p.user_id = u.uid
            cross join lateral (
-             select r.movie_id, m.title, max(r.score) as score from user_recommendations r join movies m on m.id = r.movie_id and m.is_active
-              where r.user_id = u.uid and r.score >= ?
-                and r.generated_at = (select max(generated_at) from user_recommendations g where g.user_id = u.uid)
+             select i.movie_id, m.title, max(i.score) as score
+               from user_recommendation_lists r cross join lateral unnest(r.movie_ids, r.scores) as i(movie_id, score)
+               join movies m on m.id = i.movie_id and m.is_active
+              where r.user_id = u.uid and i.score >= ?
+                and r.generated_at = (select max(generated_at) from user_recommendation_lists g where g.user_id = u.uid)
                 and not exists (select 1 from notification_requests q where q.idempotency_key in
-                      ('recommendation_alert:' || u.uid || ':' || r.movie_id || ':email', 'recommendation_alert:' || u.uid || ':' || r.movie_id || ':push'))
+                      ('recommendation_alert:' || u.uid || ':' || i.movie_id || ':email', 'recommendation_alert:' || u.uid || ':' || i.movie_id || ':push'))
                 and not exists (select 1 from notification_logs l where l.request_key in
-                      ('recommendation_alert:' || u.uid || ':' || r.movie_id || ':email', 'recommendation_alert:' || u.uid || ':' || r.movie_id || ':push'))
-              group by r.movie_id, m.title order by max(r.score) desc, r.movie_id limit 1) x
+                      ('recommendation_alert:' || u.uid || ':' || i.movie_id || ':email', 'recommendation_alert:' || u.uid || ':' || i.movie_id || ':push'))
+              group by i.movie_id, m.title order by max(i.score) desc, i.movie_id limit 1) x
           where coalesce(p.recommendation_alerts, true) or coalesce(p.push_recommendations, true)`,
         [idArray([...new Set(userIds)]), deps.minScore],
       );

@@ -67,8 +67,12 @@ export function createDigests(deps: DigestDeps) {
     const out = new Map(userIds.map((id) => [id, { movies: [] as Row[], new_releases: [] as Row[] }]));
     for (const r of await em.execute<Row[]>(
       `select u.uid, x.id, x.title from unnest(?::bigint[]) as u(uid) cross join lateral (
-         select m.id, m.title from user_recommendations r join movies m on m.id = r.movie_id
-          where r.user_id = u.uid and m.is_active order by r.score desc limit 5) x`,
+         select m.id, m.title
+           from (select distinct on (algorithm) movie_ids, scores from user_recommendation_lists
+                  where user_id = u.uid order by algorithm, id desc) r
+           cross join lateral unnest(r.movie_ids, r.scores) as i(movie_id, score)
+           join movies m on m.id = i.movie_id
+          where m.is_active group by m.id, m.title order by max(i.score) desc, m.id limit 5) x`,
       [idArray(userIds)],
     )) out.get(String(r.uid))?.movies.push({ id: String(r.id), title: r.title, url: deps.movieUrl(String(r.id)) });
     for (const r of await em.execute<Row[]>(

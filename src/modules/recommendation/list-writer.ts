@@ -1,11 +1,12 @@
 /**
  * The write path of scoring: one batch of users' lists replaces their previous ones in a single transaction on a
- * `pg` client of the ORM's pool (COPY is not reachable through the ORM's transaction). The rows go in with COPY into
- * a session-local staging table (no indexes, no WAL: it is TEMP), then one set-based swap moves them into
- * `user_recommendations`: delete the users' old rows (except those a click or feedback refers to), insert the new
- * ones. A reader sees the old lists or the new ones, never a mix; a crash before COMMIT leaves the old ones.
- * Measured (npm run bench:scoring) against the former unnest() upsert of every row followed by a delete of the
- * superseded ones: see the commit that introduced this file for the figures.
+ * `pg` client of the ORM's pool (COPY is not reachable through the ORM's transaction). One row per (user, algorithm)
+ * list (`user_recommendation_lists`, migration 0018) goes in with COPY, then the users' lists older than the ones
+ * replaced are deleted: each (user, algorithm) holds its new list and the one it replaces (whose served ids stay
+ * resolvable for a client still showing them, list-handles.ts). A reader sees the old lists or the new ones, never a
+ * mix; a crash before COMMIT leaves the old ones.
+ * Why lists and not the design's rows per item: 400 rows per user under 8 indexes made index maintenance 85% of batch
+ * scoring (README, Performance: `bench:scoring`); a list is 4 rows per user under 2 small indexes.
  */
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -14,12 +15,12 @@ import { from as copyFrom } from "pg-copy-streams";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
 
 
-/** Columnar rows of a batch (ids as text: they come from and go to PostgreSQL as text anyway). */
-export interface ListRows {
-  user: string[];
-  movie: string[];
-  score: number[];
-  algorithm: string[];
+/** The lists of a batch: one per (user, algorithm), movie ids (as text) best first with their scores in [0, 1]. */
+export interface ScoredList {
+  userId: string;
+  algorithm: string;
+  movieIds: string[];
+  scores: number[];
 }
 
 /** `?` placeholders (the ORM's style, used by the shared readers) as `$n` for `pg`; none of our SQL has a literal `?`. */
@@ -53,39 +54,34 @@ export async function inPgTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
   }
 }
 
-/** The COPY text of the rows (tab-separated; ids, numbers and our algorithm names need no escaping). */
-function copyLines(rows: ListRows): string {
-  const parts: string[] = new Array(rows.user.length);
-  for (let k = 0; k < rows.user.length; k++) parts[k] = `${rows.user[k]}\t${rows.movie[k]}\t${rows.score[k]}\t${rows.algorithm[k]}\n`;
+/** The COPY text of the lists (tab-separated; ids, numbers and our algorithm names need no escaping). */
+function copyLines(lists: readonly ScoredList[], generatedAt: string): string {
+  const parts: string[] = new Array(lists.length);
+  for (let k = 0; k < lists.length; k++) {
+    const l = lists[k];
+    // Scores as float4 text: what the column keeps anyway, and nine digits round-trip a float4 exactly.
+    const scores = l.scores.map((v) => Math.fround(v).toPrecision(9)).join(",");
+    parts[k] = `${l.userId}\t${l.algorithm}\t${generatedAt}\t{${l.movieIds.join(",")}}\t{${scores}}\n`;
+  }
   return parts.join("");
 }
 
 /**
- * Replaces the lists of `userIds` with `rows` inside the caller's transaction on `client` (which must hold the
- * users' scoring locks). Rows a click or a feedback refers to survive (they are history), refreshed when the movie
- * is recommended again.
+ * Replaces the lists of `userIds` with `lists` inside the caller's transaction on `client` (which must hold the
+ * users' scoring locks). A user's algorithm without a list gets an empty one, so an older list is never served.
+ * The `user_recommendations` rows clicks and feedback refer to are history and stay as they are.
  */
-export async function replaceLists(client: pg.PoolClient, userIds: readonly string[], rows: ListRows, generatedAt: Date): Promise<void> {
-  // TEMP: private to this session, no WAL; emptied at every commit, so a pooled connection reuses it.
-  await client.query(
-    "create temp table if not exists rec_stage (user_id bigint not null, movie_id bigint not null, score float8 not null, algorithm text not null) on commit delete rows",
-  );
-  if (rows.user.length > 0) {
-    await pipeline(Readable.from([Buffer.from(copyLines(rows))]), client.query(copyFrom("copy rec_stage (user_id, movie_id, score, algorithm) from stdin")));
+export async function replaceLists(client: pg.PoolClient, userIds: readonly string[], lists: readonly ScoredList[], generatedAt: Date): Promise<void> {
+  if (lists.length > 0) {
+    await pipeline(
+      Readable.from([Buffer.from(copyLines(lists, generatedAt.toISOString()))]),
+      client.query(copyFrom("copy user_recommendation_lists (user_id, algorithm, generated_at, movie_ids, scores) from stdin")),
+    );
   }
+  // Each (user, algorithm) keeps its two newest lists: the one just written and the one it replaces.
   await client.query(
-    `delete from user_recommendations r where r.user_id = any($1::bigint[]) and not r.clicked
-       and not exists (select 1 from recommendation_feedback f where f.recommendation_id = r.id)`,
+    `delete from user_recommendation_lists l where l.user_id = any($1::bigint[])
+       and (select count(*) from user_recommendation_lists n where n.user_id = l.user_id and n.algorithm = l.algorithm and n.id > l.id) >= 2`,
     [pgArray(userIds)],
-  );
-  if (rows.user.length === 0) return;
-  // What is left of the users' rows is history a click or feedback points at: refreshed in place where the movie
-  // is recommended again. (An anti-join against user_recommendations instead of ON CONFLICT was tried: with the
-  // staging table unanalysed the planner's choice made one batch take minutes in bench:scoring.)
-  await client.query(
-    `insert into user_recommendations (user_id, movie_id, score, algorithm, generated_at)
-     select user_id, movie_id, score, algorithm, $1 from rec_stage
-     on conflict (user_id, movie_id, algorithm) do update set score = excluded.score, generated_at = excluded.generated_at`,
-    [generatedAt],
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Reasons a person can read ("Because you liked Alien"), chosen when a user is scored and kept in Redis, because
- * `user_recommendations` has no reason column. Stored compactly per (user, algorithm): the few titles the reasons
+ * the scored lists (`user_recommendation_lists`) have no reason column. Stored compactly per (user, algorithm): the few titles the reasons
  * name once, and per recommended movie the position of its title, so 100,000 users × 3 lists stay small.
  */
 import type { Redis } from "ioredis";

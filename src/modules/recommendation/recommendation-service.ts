@@ -15,12 +15,13 @@ import type { ModelStore } from "./model-store.ts";
 import { movieSummaries } from "./movie-summaries.ts";
 import { enqueueRescore, enqueueTraining } from "./rescore-queue.ts";
 import { requestRescore } from "./rescore-requests.ts";
-import { getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
+import { cachedRecommendations, getRecommendations, getSimilar, getTrending, type TrendingWindow } from "./serving.ts";
 import type { HybridParams } from "./algorithms/hybrid.ts";
 import { getVariantRecommendations } from "./variant-serving.ts";
 import { scoreOnReadIfStale } from "./online-scoring.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { startTrainingAudited } from "./training-audit.ts";
+import { resolveRecommendation } from "./list-handles.ts";
 
 export interface RecommendationOptions {
   /** Rows kept per user and algorithm. */
@@ -84,6 +85,9 @@ export function createRecommendationService(deps: RecommendationDeps) {
       if (opts.hybrid && opts.algorithm === "hybrid" && Object.keys(opts.hybrid).length > 0) {
         return getVariantRecommendations(em(), deps.redis, deps.store, userId, opts.hybrid, opts);
       }
+      // A cached list was built after the user's last write (writes drop it): one Redis round trip and done.
+      const cached = await cachedRecommendations(deps.redis, userId, opts);
+      if (cached) return cached;
       // New and light users get their first personalised list on this read, not after the queue (online-scoring.ts).
       const scored = await scoreOnReadIfStale({ orm: deps.orm, redis: deps.redis, store: deps.store, options: deps.options }, userId, opts.algorithm).catch((err: unknown) => {
         deps.log.warn({ err: String(err), userId }, "scoring on read failed; serving the stored list");
@@ -94,23 +98,32 @@ export function createRecommendationService(deps: RecommendationDeps) {
     },
     getSimilar: (movieId: string, limit: number) => getSimilar(routing.reads(), deps.redis, deps.store, movieId, limit),
     getTrending: (opts: { window: TrendingWindow; limit: number; genreId?: string | undefined }) => getTrending(routing.reads(), deps.redis, opts),
-    /** Marks one of the user's recommendations clicked; the first click's time stays. */
-    async recordClick(userId: string, recommendationId: string): Promise<Date> {
-      const rows = await em().execute<{ clicked_at: Date }[]>(
-        `update user_recommendations set clicked = true, clicked_at = coalesce(clicked_at, now()) where id = ?::bigint and user_id = ?::bigint returning clicked_at`,
-        [recommendationId, userId],
-      );
+    /**
+     * Marks one of the user's recommendations clicked (its row is written on this first reference, list-handles.ts);
+     * the first click's time stays. Returns it with the row's id.
+     */
+    async recordClick(userId: string, recommendationId: string): Promise<{ clickedAt: Date; rowId: string }> {
+      const rowId = await resolveRecommendation(em(), userId, recommendationId);
+      const rows = rowId
+        ? await em().execute<{ clicked_at: Date }[]>(
+            `update user_recommendations set clicked = true, clicked_at = coalesce(clicked_at, now()) where id = ?::bigint and user_id = ?::bigint returning clicked_at`,
+            [rowId, userId],
+          )
+        : [];
       if (rows.length === 0) throw new NotFoundError("recommendation", recommendationId);
-      return new Date(rows[0].clicked_at);
+      return { clickedAt: new Date(rows[0].clicked_at), rowId: rowId! };
     },
     /** Stores feedback; it takes effect on the next GetRecommendations (the cached lists are dropped). */
     async submitFeedback(userId: string, recommendationId: string, type: FeedbackType, comment: string, requestId?: string) {
-      const rows = await em().execute<{ id: string; timestamp: Date }[]>(
-        `insert into recommendation_feedback (user_id, recommendation_id, feedback_type, comment)
-         select ?::bigint, r.id, ?, ? from user_recommendations r where r.id = ?::bigint and r.user_id = ?::bigint
-         returning id::text as id, "timestamp"`,
-        [userId, type, comment, recommendationId, userId],
-      );
+      const rowId = await resolveRecommendation(em(), userId, recommendationId);
+      const rows = rowId
+        ? await em().execute<{ id: string; timestamp: Date }[]>(
+            `insert into recommendation_feedback (user_id, recommendation_id, feedback_type, comment)
+             select ?::bigint, r.id, ?, ? from user_recommendations r where r.id = ?::bigint and r.user_id = ?::bigint
+             returning id::text as id, "timestamp"`,
+            [userId, type, comment, rowId, userId],
+          )
+        : [];
       if (rows.length === 0) throw new NotFoundError("recommendation", recommendationId);
       // Feedback steers the fold-in: recorded in the rescoring outbox (one statement after the insert, not one transaction).
       await requestRescore(em(), userId);

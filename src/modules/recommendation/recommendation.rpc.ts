@@ -135,8 +135,8 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
     },
     async recordRecommendationClick(req, ctx) {
       const { userId } = requireUser(ctx.values.get(callerKey));
-      const clickedAt = await svc.recordClick(userId, req.recommendationId);
-      await quietly(hooks.clicked?.(userId, req.recommendationId));
+      const { clickedAt, rowId } = await svc.recordClick(userId, req.recommendationId);
+      await quietly(hooks.clicked?.(userId, rowId));
       return { clickedAt: timestampFromDate(clickedAt) };
     },
     async submitFeedback(req, ctx) {

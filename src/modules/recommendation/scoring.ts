@@ -2,9 +2,9 @@
  * The scoring pipeline behind the workers: train (fit and publish a model), score users (fold-in of their current
  * interactions into the stored model, no retraining) and write their top N per algorithm. Users are scored in
  * batches: one transaction per batch takes every user's advisory lock (in id order, so batches and single rescores
- * never deadlock), reads their histories in three queries, and replaces their rows with one COPY and one set-based
- * swap (list-writer.ts).
- * Two workers therefore never score one user at once, and a crash midway leaves the previous rows in place.
+ * never deadlock), reads their histories in three queries, and replaces their lists — one row per (user, algorithm)
+ * — with one delete and one COPY (list-writer.ts).
+ * Two workers therefore never score one user at once, and a crash midway leaves the previous lists in place.
  */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
@@ -15,7 +15,7 @@ import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
-import { clientExecutor, inPgTransaction, replaceLists, type ListRows } from "./list-writer.ts";
+import { clientExecutor, inPgTransaction, replaceLists, type ScoredList } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
 import { createReasonPicker, encodeReasons, storeReasons } from "./reasons.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
@@ -73,12 +73,12 @@ export async function trainAndPublish(
   return { meta, userIds: data.userIds, loadSeconds, data };
 }
 
-/** Scores one user with every algorithm and replaces their rows (the incremental job). */
+/** Scores one user with every algorithm and replaces their lists (the incremental job). */
 export async function rescoreUser(orm: MikroORM, redis: Redis, stored: StoredModel, userId: string, opts: ScoringOptions, now = new Date()): Promise<number> {
   return scoreUsers(orm, redis, stored, [userId], opts, now);
 }
 
-/** Scores a batch of users in one transaction; returns the number of rows written. */
+/** Scores a batch of users in one transaction; returns the number of list items written. */
 export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredModel, userIds: readonly string[], opts: ScoringOptions, now = new Date()): Promise<number> {
   if (userIds.length === 0) return 0;
   const index = indexOf(stored);
@@ -100,7 +100,8 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     };
     const states = await loadUserHistories(tx, ids, index);
     lap("read");
-    const rows: ListRows = { user: [], movie: [], score: [], algorithm: [] };
+    const lists: ScoredList[] = [];
+    let items = 0;
     const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
     let slice = performance.now();
@@ -123,31 +124,30 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         const best = topK(scores[algorithm], opts.topN, { exclude, floor: 0 });
         // Scores in [0, 1]: relative to the user's best candidate of this algorithm.
         const top = best.scores[0] ?? 1;
-        const movieIds: string[] = [];
-        const because: number[] = [];
+        const movieIds: string[] = new Array(best.indices.length);
+        const listScores: number[] = new Array(best.indices.length);
+        const because: number[] = new Array(best.indices.length);
         for (let k = 0; k < best.indices.length; k++) {
           const j = best.indices[k];
-          const m = stored.movieIds[j];
-          rows.user.push(userId);
-          rows.movie.push(m);
-          rows.score.push(Math.min(1, Math.max(0, best.scores[k] / top)));
-          rows.algorithm.push(algorithm);
-          movieIds.push(m);
-          because.push(pick(algorithm, j));
+          movieIds[k] = stored.movieIds[j];
+          listScores[k] = Math.min(1, Math.max(0, best.scores[k] / top));
+          because[k] = pick(algorithm, j);
         }
+        lists.push({ userId, algorithm, movieIds, scores: listScores });
+        items += movieIds.length;
         // Without anything liked yet, favourite genres are what steers the list.
         const genresOnly = algorithm !== "trending" && !Array.from(history.values).some((v) => v > 0) && (history.extraTokens?.size ?? 0) > 0;
         reasonsOf.push({ userId, algorithm, movieIds, because, ...(genresOnly ? { fallback: "Popular in your favourite genres" } : {}) });
       }
     }
     lap("compute");
-    await replaceLists(client, ids, rows, now);
+    await replaceLists(client, ids, lists, now);
     const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
     // Reasons go to Redis before COMMIT: a list is never served without its reasons (a reason for a movie that a
     // rolled-back batch did not store is simply never looked up).
     await storeReasons(redis, reasonsOf.map((r) => ({ userId: r.userId, algorithm: r.algorithm, encoded: encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback) })));
     lap("write");
-    return rows.user.length;
+    return items;
   });
   for (const userId of ids) await invalidateUser(redis, userId);
   return written;
@@ -187,15 +187,15 @@ export async function scoreAllUsers(
   progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number } = {},
 ) {
   const { users, rows } = await scoreUserRange(orm, redis, stored, opts, progress);
-  // The table was just rewritten: fresh statistics now, or the planner keeps the empty table's and serves a user's
-  // list through a bitmap scan of every row of the run (measured: 435 ms instead of 2 ms at 100,000 users).
+  // The table was just rewritten: fresh statistics now, or the planner keeps the empty table's (with rows per item,
+  // a user's list was served through a bitmap scan of every row of the run: 435 ms instead of 2 ms at 100,000 users).
   if (users > 0) await analyzeRecommendations(orm);
   return { users, rows };
 }
 
-/** Fresh planner statistics for `user_recommendations`, after a full run rewrote it. */
+/** Fresh planner statistics for `user_recommendation_lists`, after a full run rewrote it. */
 export async function analyzeRecommendations(orm: MikroORM): Promise<void> {
-  await orm.em.fork().execute("analyze user_recommendations");
+  await orm.em.fork().execute("analyze user_recommendation_lists");
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { Redis } from "ioredis";
 import { hashTag } from "../../platform/redis.ts";
 import { withTimeout } from "../../platform/timeout.ts";
+import type { ServedItem } from "./serving.ts";
 
 /**
  * Deadline of each Redis call on the serving path. Redis is a cache here: a hung Redis (connections open, nothing
@@ -25,4 +26,27 @@ export const CACHED_ALGORITHMS = ["collaborative", "content_based", "trending", 
 /** Drops a user's cached lists (best effort: a Redis outage only costs a PostgreSQL read later). */
 export async function invalidateUser(redis: Redis, userId: string): Promise<void> {
   await bounded(redis.del(...CACHED_ALGORITHMS.map((a) => listKey(userId, a))).then(() => undefined), undefined);
+}
+
+const LIST_TTL_SECONDS = 3600;
+/**
+ * Items in a cached list's head field. A list is cached twice in the user's hash: whole (up to 100 items) and its
+ * first HEAD_ITEMS under `<field>#head`, so the common page (the default limit is 20) parses a fifth of the JSON —
+ * parsing the whole list was the largest cost of a cached GetRecommendations in a CPU profile (bench:serving --profile).
+ */
+export const HEAD_ITEMS = 20;
+
+/** A cached list for `limit` items (the head when it is enough), or null on a miss or a Redis failure. */
+export async function readCachedList(redis: Redis, key: string, field: string, limit: number): Promise<ServedItem[] | null> {
+  const cached = await bounded(redis.hget(key, limit <= HEAD_ITEMS ? `${field}#head` : field), null);
+  if (!cached) return null;
+  const items = JSON.parse(cached) as ServedItem[];
+  for (const i of items) i.generatedAt = new Date(i.generatedAt);
+  return items.slice(0, limit);
+}
+
+/** Caches a list (whole and head) for an hour; invalidation drops the user's hash on every write. */
+export async function writeCachedList(redis: Redis, key: string, field: string, items: readonly ServedItem[]): Promise<void> {
+  const multi = redis.multi().hset(key, field, JSON.stringify(items), `${field}#head`, JSON.stringify(items.slice(0, HEAD_ITEMS))).expire(key, LIST_TTL_SECONDS);
+  await bounded(multi.exec().then(() => undefined), undefined);
 }

@@ -30,6 +30,7 @@ export interface ServingHooks {
   /** The caller's assignment when the request names no algorithm; undefined serves the hybrid. */
   assign?(userId: string, surface: "recommendations"): Promise<Assignment | undefined>;
   served?(list: ServedListInfo): void;
+  /** After a recorded click; `recommendationId` is the `user_recommendations` row the click went to. */
   clicked?(userId: string, recommendationId: string): Promise<void>;
   interacted?(userId: string, movieId: string, type: string, rating: number | null): Promise<void>;
 }

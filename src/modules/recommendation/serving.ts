@@ -1,5 +1,5 @@
 /**
- * Serving: precomputed rows (Redis first, PostgreSQL on a miss), filtered against what the user has done since,
+ * Serving: precomputed lists (Redis first, PostgreSQL on a miss), filtered against what the user has done since,
  * and a cold-start list at once for users without rows. Trending and similar movies are computed from the
  * interactions with SQL and cached briefly.
  */
@@ -13,11 +13,12 @@ import { readReasons } from "./reasons.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf } from "./model-artefact.ts";
 import { similarItems } from "./similar-movies.ts";
-import { bounded, listKey } from "./serving-cache.ts";
+import { bounded, listKey, readCachedList, writeCachedList } from "./serving-cache.ts";
 import { trendingSql } from "./trending-sql.ts";
+import { handleOf } from "./list-handles.ts";
 
 export interface ServedItem {
-  /** The user_recommendations row id; empty for cold-start items, which have no row. */
+  /** The id clicks and feedback name (a list handle, list-handles.ts); empty for cold-start items, which have none. */
   id: string;
   movie: MovieSummaryRow;
   score: number;
@@ -26,7 +27,6 @@ export interface ServedItem {
   generatedAt: Date;
 }
 
-const LIST_TTL_SECONDS = 3600;
 const WINDOW_DAYS = { day: 1, week: 7, month: 30 } as const;
 export type TrendingWindow = keyof typeof WINDOW_DAYS;
 
@@ -34,6 +34,12 @@ export type TrendingWindow = keyof typeof WINDOW_DAYS;
 const NOT_SEEN = `not exists (select 1 from user_movie_interactions i where i.user_id = ?::bigint and i.movie_id = x.movie_id and i.interaction_type in (${SEEN_TYPES.map((t) => `'${t}'`).join(", ")}))
   and not exists (select 1 from recommendation_feedback f join user_recommendations r2 on r2.id = f.recommendation_id
                   where f.user_id = ?::bigint and r2.movie_id = x.movie_id and f.feedback_type in ('negative', 'not_interested', 'already_seen'))`;
+
+/** The user's cached list for these options, or null (one Redis round trip; see serving-cache.ts). */
+export async function cachedRecommendations(redis: Redis, userId: string, opts: { algorithm: AlgorithmName; limit: number; genreId?: string | undefined }) {
+  const cached = await readCachedList(redis, listKey(userId, opts.algorithm), opts.genreId ?? "all", opts.limit);
+  return cached && { items: cached, algorithm: cached[0]?.algorithm ?? opts.algorithm };
+}
 
 /** The user's recommendations, best first; `algorithm` in the result says what was actually served. */
 export async function getRecommendations(
@@ -44,19 +50,19 @@ export async function getRecommendations(
 ): Promise<{ items: ServedItem[]; algorithm: AlgorithmName }> {
   const key = listKey(userId, opts.algorithm);
   const field = opts.genreId ?? "all";
-  const cached = await bounded(redis.hget(key, field), null);
-  if (cached) {
-    const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
-    return { items: items.slice(0, opts.limit), algorithm: items[0]?.algorithm ?? opts.algorithm };
-  }
+  const cached = await readCachedList(redis, key, field, opts.limit);
+  if (cached) return { items: cached, algorithm: cached[0]?.algorithm ?? opts.algorithm };
   const genre = opts.genreId ? "and exists (select 1 from movie_genres mg where mg.movie_id = x.movie_id and mg.genre_id = ?::bigint)" : "";
-  const rows = await em.execute<{ id: string; movie_id: string; score: number; generated_at: Date }[]>(
-    `select x.id::text as id, x.movie_id::text as movie_id, x.score, x.generated_at from user_recommendations x
-     where x.user_id = ?::bigint and x.algorithm = ?
-       and x.generated_at = (select max(generated_at) from user_recommendations where user_id = ?::bigint and algorithm = ?)
-       and ${NOT_SEEN} ${genre}
-     order by x.score desc, x.id limit 100`,
-    [userId, opts.algorithm, userId, opts.algorithm, userId, userId, ...(opts.genreId ? [opts.genreId] : [])],
+  // The user's latest list of the algorithm, in its stored order (the order it was scored in), minus what they have
+  // seen or dismissed since.
+  const rows = await em.execute<{ list_id: string; pos: number; movie_id: string; score: number; generated_at: Date }[]>(
+    `select l.id::text as list_id, x.pos::int as pos, x.movie_id::text as movie_id, x.score, l.generated_at
+       from (select id, movie_ids, scores, generated_at from user_recommendation_lists
+              where user_id = ?::bigint and algorithm = ? order by id desc limit 1) l
+       cross join lateral unnest(l.movie_ids, l.scores) with ordinality as x(movie_id, score, pos)
+      where ${NOT_SEEN} ${genre}
+      order by x.pos limit 100`,
+    [userId, opts.algorithm, userId, userId, ...(opts.genreId ? [opts.genreId] : [])],
   );
   let items: ServedItem[];
   let algorithm = opts.algorithm;
@@ -65,13 +71,13 @@ export async function getRecommendations(
     const movies = await movieSummaries(em, rows.map((r) => r.movie_id));
     items = rows.flatMap((r) => {
       const movie = movies.get(r.movie_id);
-      return movie ? [{ id: r.id, movie, score: r.score, algorithm: opts.algorithm, reason: reasonOf(r.movie_id) ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
+      return movie ? [{ id: handleOf(r.list_id, r.pos - 1), movie, score: r.score, algorithm: opts.algorithm, reason: reasonOf(r.movie_id) ?? fallbackReason(opts.algorithm), generatedAt: new Date(r.generated_at) }] : [];
     });
   } else {
     algorithm = "trending";
     items = await coldStart(em, userId, opts.genreId);
   }
-  await bounded(redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().then(() => undefined), undefined);
+  await writeCachedList(redis, key, field, items);
   return { items: items.slice(0, opts.limit), algorithm };
 }
 

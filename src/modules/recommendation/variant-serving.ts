@@ -4,8 +4,9 @@
  * workers run (`scoreUser` over the published model and the user's history), with the variant's weights.
  *
  * The list is cached in the user's hybrid list hash under a field naming the parameters, so the writes that drop
- * the user's cached lists (interactions, feedback, rescoring) drop it too. Items carry the id of the user's stored
- * hybrid row for the same movie when there is one, so RecordRecommendationClick works for them as for any list.
+ * the user's cached lists (interactions, feedback, rescoring) drop it too. Items carry the id of the same movie in the
+ * user's stored hybrid list when it is there (list-handles.ts), so RecordRecommendationClick works for them as for
+ * any list.
  * Without a published model the stored hybrid list is served (and says so through its algorithm).
  */
 import { createHash } from "node:crypto";
@@ -17,13 +18,11 @@ import { topK } from "./algorithms/top-k.ts";
 import { itemIndexOf } from "./model-artefact.ts";
 import type { ModelStore } from "./model-store.ts";
 import { movieSummaries } from "./movie-summaries.ts";
-import { pgArray } from "./pg-array.ts";
+import { handleOf } from "./list-handles.ts";
 import { readReasons } from "./reasons.ts";
 import { getRecommendations, type ServedItem } from "./serving.ts";
-import { listKey } from "./serving-cache.ts";
+import { listKey, readCachedList, writeCachedList } from "./serving-cache.ts";
 import { loadUserHistory } from "./training-data.ts";
-
-const LIST_TTL_SECONDS = 3600;
 
 /** A stable short name of a parameter set (the cache field). */
 export function paramsKey(params: Partial<HybridParams>): string {
@@ -42,11 +41,8 @@ export async function getVariantRecommendations(
 ): Promise<{ items: ServedItem[]; algorithm: ServedItem["algorithm"] }> {
   const key = listKey(userId, "hybrid");
   const field = `${opts.genreId ?? "all"}#${paramsKey(params)}`;
-  const cached = await redis.hget(key, field).catch(() => null);
-  if (cached) {
-    const items = (JSON.parse(cached) as ServedItem[]).map((i) => ({ ...i, generatedAt: new Date(i.generatedAt) }));
-    return { items: items.slice(0, opts.limit), algorithm: "hybrid" };
-  }
+  const cached = await readCachedList(redis, key, field, opts.limit);
+  if (cached) return { items: cached, algorithm: "hybrid" };
   const stored = await store.current().catch(() => null);
   if (!stored) return getRecommendations(em, redis, userId, { algorithm: "hybrid", limit: opts.limit, genreId: opts.genreId });
   const index = itemIndexOf(stored);
@@ -60,11 +56,11 @@ export async function getVariantRecommendations(
   const best = topK(scores, 100, { exclude, floor: 0 });
   const movieIds = Array.from(best.indices, (j) => stored.movieIds[j]);
   const movies = await movieSummaries(em, movieIds);
-  const rows = await em.execute<{ id: string; movie_id: string }[]>(
-    "select id::text as id, movie_id::text as movie_id from user_recommendations where user_id = ?::bigint and algorithm = 'hybrid' and movie_id = any(?::bigint[])",
-    [userId, pgArray(movieIds)],
+  const [list] = await em.execute<{ id: string; movie_ids: string[] }[]>(
+    "select id::text as id, movie_ids::text[] as movie_ids from user_recommendation_lists where user_id = ?::bigint and algorithm = 'hybrid' order by id desc limit 1",
+    [userId],
   );
-  const rowOf = new Map(rows.map((r) => [r.movie_id, r.id]));
+  const rowOf = new Map((list?.movie_ids ?? []).map((m, k) => [m, handleOf(list!.id, k)]));
   const reasonOf = await readReasons(redis, userId, "hybrid");
   const top = best.scores[0] || 1;
   const now = new Date();
@@ -75,6 +71,6 @@ export async function getVariantRecommendations(
     const score = Math.min(1, Math.max(0, best.scores[k] / top));
     items.push({ id: rowOf.get(m) ?? "", movie, score, algorithm: "hybrid", reason: reasonOf(m) ?? "Picked for your taste", generatedAt: now });
   });
-  await redis.multi().hset(key, field, JSON.stringify(items)).expire(key, LIST_TTL_SECONDS).exec().catch(() => undefined);
+  await writeCachedList(redis, key, field, items);
   return { items: items.slice(0, opts.limit), algorithm: "hybrid" };
 }

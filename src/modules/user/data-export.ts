@@ -10,6 +10,7 @@ import type { AccountView } from "./account-view.ts";
 /** Sections of the document, each a query over one table by user id. */
 const SECTIONS: Record<string, string> = {
   interactions: `select movie_id::text, interaction_type, rating, source, "timestamp" from user_movie_interactions where user_id = ? order by "timestamp"`,
+  recommendationLists: `select algorithm, generated_at, movie_ids::text[] as movie_ids, scores from user_recommendation_lists where user_id = ? order by algorithm, id`,
   recommendations: `select id::text, movie_id::text, score, algorithm, generated_at, clicked, clicked_at from user_recommendations where user_id = ? order by generated_at, id`,
   feedback: `select recommendation_id::text, feedback_type, comment, "timestamp" from recommendation_feedback where user_id = ? order by "timestamp"`,
   notificationPreferences: `select weekly_digest, recommendation_alerts, trending_alerts, new_release_alerts, push_recommendations, push_trending,

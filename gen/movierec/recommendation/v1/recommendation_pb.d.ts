@@ -74,13 +74,14 @@ export declare type Interaction = Message<"movierec.recommendation.v1.Interactio
 export declare const InteractionSchema: GenMessage<Interaction>;
 
 /**
- * One recommended movie (table user_recommendations).
+ * One recommended movie (an item of a scored list; table user_recommendation_lists).
  *
  * @generated from message movierec.recommendation.v1.Recommendation
  */
 export declare type Recommendation = Message<"movierec.recommendation.v1.Recommendation"> & {
   /**
-   * Decimal database id; pass it to RecordRecommendationClick and SubmitFeedback.
+   * Decimal id; pass it to RecordRecommendationClick and SubmitFeedback (the first of them stores the
+   * recommendation in user_recommendations under this id). Valid until the user's list has been rescored twice.
    *
    * @generated from field: string id = 1;
    */

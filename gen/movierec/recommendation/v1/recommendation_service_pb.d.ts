@@ -398,7 +398,7 @@ export declare const GetTrendingMoviesResponseSchema: GenMessage<GetTrendingMovi
  */
 export declare type RecordRecommendationClickRequest = Message<"movierec.recommendation.v1.RecordRecommendationClickRequest"> & {
   /**
-   * Decimal database id of one of the caller's recommendations.
+   * Decimal id of one of the caller's recommendations (Recommendation.id, or a stored recommendation's id).
    *
    * @generated from field: string recommendation_id = 1;
    */
@@ -434,7 +434,7 @@ export declare const RecordRecommendationClickResponseSchema: GenMessage<RecordR
  */
 export declare type SubmitFeedbackRequest = Message<"movierec.recommendation.v1.SubmitFeedbackRequest"> & {
   /**
-   * Decimal database id of one of the caller's recommendations.
+   * Decimal id of one of the caller's recommendations (Recommendation.id, or a stored recommendation's id).
    *
    * @generated from field: string recommendation_id = 1;
    */

@@ -64,28 +64,46 @@ export function scoreContent(
   extra: ReadonlyMap<string, number> = new Map(),
   maxFeatures = MAX_PROFILE_FEATURES,
 ): void {
-  const profile = new Map<number, number>();
+  // The profile in a dense per-model scratch (a generation stamp instead of clearing), features in first-touch order:
+  // what a Map gave, without a Map entry per feature per user (this runs for every user of a batch run).
+  const scratch = profileScratch(model);
+  const gen = ++scratch.generation;
+  const { stamp, weight } = scratch;
+  const touched: number[] = [];
+  const add = (f: number, w: number) => {
+    if (stamp[f] !== gen) {
+      stamp[f] = gen;
+      weight[f] = 0;
+      touched.push(f);
+    }
+    weight[f] += w;
+  };
   for (let h = 0; h < items.length; h++) {
     const i = items[h];
     if (i < 0 || i >= model.items.rows) continue;
-    for (let p = model.items.indptr[i]; p < model.items.indptr[i + 1]; p++) {
-      const f = model.items.indices[p];
-      profile.set(f, (profile.get(f) ?? 0) + values[h] * model.items.data[p]);
-    }
+    for (let p = model.items.indptr[i]; p < model.items.indptr[i + 1]; p++) add(model.items.indices[p], values[h] * model.items.data[p]);
   }
   for (const [tok, w] of extra) {
     const f = model.vocabulary.get(tok);
-    if (f !== undefined) profile.set(f, (profile.get(f) ?? 0) + w);
+    if (f !== undefined) add(f, w);
   }
   let norm = 0;
-  for (const w of profile.values()) norm += w * w;
+  for (const f of touched) norm += weight[f] * weight[f];
   if (norm === 0) return;
   const s = 1 / Math.sqrt(norm);
   const bf = model.byFeature;
-  for (const [f, w] of strongest(profile, maxFeatures)) {
-    const ws = w * s;
+  for (const f of strongest(touched, weight, maxFeatures)) {
+    const ws = weight[f] * s;
     for (let p = bf.indptr[f]; p < bf.indptr[f + 1]; p++) out[bf.indices[p]] += ws * bf.data[p];
   }
+}
+
+/** Per content model: feature → profile weight, valid while `stamp[f]` is the current generation. */
+const scratches = new WeakMap<ContentModel, { stamp: Int32Array; weight: Float64Array; generation: number }>();
+function profileScratch(model: ContentModel) {
+  let s = scratches.get(model);
+  if (!s) scratches.set(model, (s = { stamp: new Int32Array(model.byFeature.rows), weight: new Float64Array(model.byFeature.rows), generation: 0 }));
+  return s;
 }
 
 /**
@@ -95,9 +113,19 @@ export function scoreContent(
  */
 export const MAX_PROFILE_FEATURES = 200;
 
-function strongest(profile: Map<number, number>, max: number): Iterable<[number, number]> {
-  if (profile.size <= max) return profile;
-  return [...profile].sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).slice(0, max);
+/**
+ * The `max` features of largest |weight|, strongest first, ties in first-touch order — what a stable sort of the
+ * whole profile then a cut gave, found through a threshold (a numeric sort of the magnitudes) instead.
+ */
+function strongest(touched: readonly number[], weight: Float64Array, max: number): readonly number[] {
+  if (touched.length <= max) return touched;
+  const mags = Float64Array.from(touched, (f) => Math.abs(weight[f]));
+  const threshold = mags.slice().sort()[mags.length - max];
+  const kept: number[] = [];
+  for (let k = 0; k < touched.length; k++) if (mags[k] > threshold) kept.push(k);
+  for (let k = 0; k < touched.length && kept.length < max; k++) if (mags[k] === threshold) kept.push(k);
+  kept.sort((a, b) => mags[b] - mags[a] || a - b);
+  return kept.map((k) => touched[k]);
 }
 
 /** Cosine between two items' content profiles. */

@@ -1,5 +1,6 @@
 /**
- * `user_recommendations`: precomputed recommendations, one row per (user, movie, algorithm).
+ * `user_recommendations`: one row per (user, movie, algorithm) that a click or feedback refers to, written on demand
+ * from the scored lists (`user_recommendation_lists`, list-handles.ts); the design made it the scored store itself.
  * `algorithm` is free text (e.g. 'collaborative', 'content_based', 'hybrid', 'trending') so new models need no migration.
  */
 import { defineEntity, p } from "@mikro-orm/core";
