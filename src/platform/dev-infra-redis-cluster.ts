@@ -1,5 +1,6 @@
 /**
- * A Redis Cluster of the test's own: 3 masters and 3 replicas (`redis-server --cluster-enabled yes` on free ports of
+ * A local Redis Cluster for tests (tests/faults/redis-cluster.test.ts, `npm run test:redis-cluster`, `npm run
+ * test:scale`): 3 masters and 3 replicas (`redis-server --cluster-enabled yes` on free ports of
  * 127.0.0.1, then `redis-cli --cluster create … --cluster-replicas 1`), persistence off, a 1 s node timeout so a
  * killed master's replica takes over quickly. Never the shared Redis.
  */

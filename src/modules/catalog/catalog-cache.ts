@@ -20,6 +20,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../../platform/logger.ts";
+import { hashTag } from "../../platform/redis.ts";
 import { withTimeout } from "../../platform/timeout.ts";
 
 export interface CatalogCacheOptions {
@@ -45,9 +46,20 @@ const VERSIONED_GET = `local g = redis.call('GET', KEYS[1]) or '0'
 return {g, redis.call('GET', KEYS[2] .. ':' .. g), redis.call('EXISTS', KEYS[1] .. ':fresh')}`;
 const freshKey = (scope: string) => `${scope}:fresh`;
 
+/**
+ * The cache's keys. A scope's generation and the values stored under it are read in one Lua call, so they share a
+ * hash tag (platform/redis.ts hashTag): one per movie (movies spread over a cluster's slots), one for the lists.
+ */
+export const catalogKeys = {
+  movieGeneration: (id: string) => `catalog:gen:movie:${hashTag(`m${id}`)}`,
+  movie: (id: string) => `catalog:movie:${hashTag(`m${id}`)}`,
+  listsGeneration: `catalog:gen:${hashTag("catalog-lists")}`,
+  list: (name: string) => `catalog:list:${hashTag("catalog-lists")}:${name}`,
+  alias: (kind: "tmdb" | "imdb", key: string | number) => `catalog:alias:${kind}:${key}`,
+};
 const LATE = Symbol("late");
-const LISTS_SCOPE = "catalog:gen:lists";
-const movieScope = (id: string) => `catalog:gen:movie:${id}`;
+const LISTS_SCOPE = catalogKeys.listsGeneration;
+const movieScope = catalogKeys.movieGeneration;
 
 /** Outcome of a cached read, for tests and metrics. */
 export type CacheOutcome = "hit" | "miss" | "bypass";
@@ -72,47 +84,52 @@ export class CatalogCache {
 
   /** A movie's details by database id, loaded by `load` on a miss (undefined results are not cached). */
   movie<T>(id: string, load: CacheLoader<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
-    return this.#cached(movieScope(id), `catalog:movie:${id}`, this.#movieTtl, load);
+    return this.#cached(movieScope(id), catalogKeys.movie(id), this.#movieTtl, load);
   }
 
   /** A list-shaped value (a first page, the genre list) under `name`. */
   list<T>(name: string, load: CacheLoader<T>): Promise<{ value: T; outcome: CacheOutcome }> {
-    return this.#cached(LISTS_SCOPE, `catalog:list:${name}`, this.#listTtl, load) as Promise<{ value: T; outcome: CacheOutcome }>;
+    return this.#cached(LISTS_SCOPE, catalogKeys.list(name), this.#listTtl, load) as Promise<{ value: T; outcome: CacheOutcome }>;
   }
 
   /** The movie id a TMDb or IMDb id resolved to before (callers verify it), or undefined. */
   async alias(kind: "tmdb" | "imdb", key: string | number): Promise<string | undefined> {
-    const v = await this.#try(() => this.#redis.get(`catalog:alias:${kind}:${key}`));
+    const v = await this.#try(() => this.#redis.get(catalogKeys.alias(kind, key)));
     return typeof v === "string" ? v : undefined;
   }
 
   /** Remembers which movie a TMDb or IMDb id names. */
   rememberAlias(kind: "tmdb" | "imdb", key: string | number, movieId: string): void {
-    void this.#try(() => this.#redis.set(`catalog:alias:${kind}:${key}`, movieId, "EX", this.#movieTtl));
+    void this.#try(() => this.#redis.set(catalogKeys.alias(kind, key), movieId, "EX", this.#movieTtl));
   }
 
   /** Forgets an alias that no longer holds. */
   forgetAlias(kind: "tmdb" | "imdb", key: string | number): void {
-    void this.#try(() => this.#redis.del(`catalog:alias:${kind}:${key}`));
+    void this.#try(() => this.#redis.del(catalogKeys.alias(kind, key)));
   }
 
   /** After a write to these movies commits: their cached details and every cached list are stale. */
   async invalidateMovies(ids: readonly string[]): Promise<void> {
-    const multi = this.#redis.multi();
-    for (const scope of [...ids.map(movieScope), LISTS_SCOPE]) {
-      multi.incr(scope);
-      if (this.#freshMs > 0) multi.set(freshKey(scope), "1", "PX", this.#freshMs);
-    }
-    const ok = await this.#try(() => multi.exec());
+    // One bump per scope, not a MULTI: the scopes live in different slots of a cluster, and each bump stands alone
+    // (a reader only compares its own scope). ioredis writes them all before the first answer comes back.
+    const ok = await this.#try(() => Promise.all([...ids.map(movieScope), LISTS_SCOPE].map((scope) => this.#bump(scope))));
     if (ok === undefined) this.#log.warn({ movies: ids.length }, "catalog cache invalidation failed; entries expire on their TTL");
   }
 
   /** After a write that changes lists or genres only (e.g. a genre import). */
   async invalidateLists(): Promise<void> {
-    const multi = this.#redis.multi().incr(LISTS_SCOPE);
-    if (this.#freshMs > 0) multi.set(freshKey(LISTS_SCOPE), "1", "PX", this.#freshMs);
-    const ok = await this.#try(() => multi.exec());
+    const ok = await this.#try(() => this.#bump(LISTS_SCOPE));
     if (ok === undefined) this.#log.warn("catalog cache invalidation failed; entries expire on their TTL");
+  }
+
+  /**
+   * A new generation for `scope`, marked fresh first: a reader that sees the new generation sees the mark too (one
+   * connection's commands apply in order, and the two keys share a slot), so it cannot fill the new generation
+   * from a lagging replica.
+   */
+  async #bump(scope: string): Promise<number> {
+    if (this.#freshMs > 0) void this.#redis.set(freshKey(scope), "1", "PX", this.#freshMs).catch(() => undefined);
+    return this.#redis.incr(scope);
   }
 
   async #cached<T>(scope: string, key: string, ttl: number, load: CacheLoader<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
