@@ -1,5 +1,5 @@
 /**
- * `npm run test:scale [-- --users 2000 --recipients 500 --timeout-s 600]`: the service on a local multi-node
+ * `npm run test:scale [-- --users 8000 --recipients 500 --timeout-s 600]`: the service on a local multi-node
  * topology (topology.ts: Redis Cluster 3+3, PostgreSQL primary + streaming replica, 2 API and 2 worker processes of
  * the real app, a local SMTP server), then checks, each failing the run with a message saying what was expected:
  *
@@ -8,7 +8,7 @@
  *   3. a staff edit through API A seen at once through API B (the catalogue cache in Redis);
  *   4. a staff SendNotification to `recipients` users, each delivered exactly once into the SMTP server;
  *   5. training, then full scoring runs split into ranges: with 2 workers (both must take ranges) and with 1, timed;
- *   6. the Redis master of the service's queue slot SIGKILLed while a journey loop runs: failover times printed,
+ *   6. the Redis master of the scoring queue's slot SIGKILLed while a journey loop runs: failover times printed,
  *      nothing acknowledged lost;
  *   7. the replica stopped: reads through both APIs answer from the primary.
  *
@@ -26,10 +26,11 @@ import { replicaStoppedReadsGoOn } from "./checks/replica-fallback.ts";
 import { scoringRunDone, timedScoringRun, trainModel } from "./checks/sharded-scoring.ts";
 import { check, Figures, msSince, ScaleCheckFailed } from "./report.ts";
 import { seedScaleData, type SeededData } from "./seed.ts";
+import { queuePrefix } from "../platform/queues.ts";
 import { Cleanup, SCALE_PREFIX, startTopology, type Topology } from "./topology.ts";
 
 const { values: args } = parseArgs({ options: { users: { type: "string" }, recipients: { type: "string" }, "timeout-s": { type: "string" } } });
-const USERS = Number(args.users ?? 2000);
+const USERS = Number(args.users ?? 8000);
 const RECIPIENTS = Number(args.recipients ?? 500);
 const TIMEOUT_S = Number(args["timeout-s"] ?? 600);
 if (!(USERS >= RECIPIENTS && RECIPIENTS > 0 && TIMEOUT_S > 0)) throw new Error("--users ≥ --recipients > 0 and --timeout-s > 0 please");
@@ -131,7 +132,8 @@ async function main(): Promise<void> {
   });
 
   await step("a Redis master killed while the journey runs", async () => {
-    const r = await masterKilledMidRun(apis, traveller, t.cluster, `{${SCALE_PREFIX}}`, t.workers, 90_000);
+    // The master of the scoring queue's slot: rescoring stops until its replica takes over (other keys spread over all masters).
+    const r = await masterKilledMidRun(apis, traveller, t.cluster, queuePrefix(t.cluster.url, SCALE_PREFIX, "scoring"), t.workers, 90_000);
     figures.add("redis failover", `master :${r.killedPort} SIGKILLed → replica :${r.promotedPort} promoted`, `${r.promotedMs} ms`);
     figures.add("redis failover", `kill → journey answering again (${r.failedIterations} iterations failed)`, `${r.journeyMs} ms`);
     figures.add("redis failover", "kill → a worker rescoring again", `${r.rescoringMs} ms`);

@@ -16,7 +16,7 @@ import { ensurePartitions } from "../platform/partitions.ts";
 import { closeAppDeps, openAppDeps, type AppDeps } from "../server/app-deps.ts";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
 
-/** Redis prefix of the run (a hash tag `{scale}` in cluster mode, see platform/config.ts). */
+/** Redis prefix of the run (REDIS_PREFIX). */
 export const SCALE_PREFIX = "scale";
 
 export interface AppNode {
@@ -79,7 +79,7 @@ function appEnv(name: string, cluster: RedisClusterNodes, pg: ReplicatedPostgres
     REC_BOOTSTRAP_MIN_INTERACTIONS: "0",
     REC_RESCORE_DEBOUNCE_MS: "0",
     REC_TOP_N: "50",
-    REC_SCORE_SHARD_USERS: "200",
+    REC_SCORE_SHARD_USERS: "500",
     ALERTS_CRON: "off",
     DIGEST_TICK_MS: "3600000",
     // A dead worker's jobs are taken over within about twice this (BullMQ's stalled check).

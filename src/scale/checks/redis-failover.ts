@@ -1,7 +1,7 @@
 /**
  * A Redis master killed mid-run. A journey loop runs against both APIs (RecordInteraction on one, GetMovie and
  * GetRecommendations on the other, alternating), so the worker processes rescore the user all along; then the master
- * holding the service's queue slot is SIGKILLed. Measured from the kill: its replica promoted (the cluster says
+ * holding `slotKey`'s slot (the scoring queue's) is SIGKILLed. Measured from the kill: its replica promoted (the cluster says
  * `cluster_state:ok` with another master for the slot), the journey answering again (the first iteration that
  * succeeds after the last failed one), a worker rescoring again (the first `rescore-user` job started after the kill
  * and finished). Checked: the journey and the rescoring come back within the bound, and every interaction the API

@@ -29,7 +29,10 @@ export async function scoringRunDone(queue: Queue, jobId: string, timeoutMs: num
     const job = await queue.getJob(jobId);
     const state = await job?.getState();
     if (state === "failed") throw new Error(`score-all ${jobId} failed: ${job?.failedReason}`);
-    return state === "completed" ? (job!.returnvalue as { users: number; shards: number }) : undefined;
+    if (state !== "completed") return undefined;
+    // Read again: the job fetched before getState may predate its completion (no return value yet).
+    const done = await queue.getJob(jobId);
+    return (done?.returnvalue as { users: number; shards: number } | null) ?? undefined;
   }, timeoutMs, 100, explain);
 }
 
