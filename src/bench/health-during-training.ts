@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { QueueEvents } from "bullmq";
 import type { Config } from "../platform/config.ts";
 import type { Logger } from "../platform/logger.ts";
-import { bullConnection } from "../platform/queues.ts";
+import { bullConnection, queuePrefix } from "../platform/queues.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
@@ -52,7 +52,7 @@ export async function healthDuringTraining(config: Config, log: Logger, opts: { 
   const deps = await openAppDeps(config, log);
   const mod = createRecommendationModule(deps);
   const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: { scoring: mod.processors } });
-  const events = new QueueEvents("scoring", { connection: bullConnection(config.redisUrl, true), prefix: config.redisPrefix });
+  const events = new QueueEvents("scoring", { connection: bullConnection(config.redisUrl, true), prefix: queuePrefix(config.redisUrl, config.redisPrefix, "scoring") });
   const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
   try {
     const ratings = readRatings(opts.ratingsPath);

@@ -222,8 +222,9 @@ async function main(): Promise<void> {
             ceil.push(await driver.run(spec(ceilingUrl, c), work));
             await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {}); // still answers OK (h2load only sees HTTP 200)
             const side = c.during?.();
+            const pool = samplePool(realUrl);
             const f = await driver.run(spec(realUrl, c), work);
-            const note = side ? await side.stop() : "";
+            const note = [side ? await side.stop() : "", await pool.stop()].filter(Boolean).join("; ");
             await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {});
             mine.push(f);
             if (c.path.endsWith("/GetRecommendations")) listsServed += f.requests - f.failed;
@@ -279,6 +280,36 @@ async function main(): Promise<void> {
  * The recorder's own cost, in this process, free of the HTTP load's noise: what a request pays (`record()` of a
  * 20-item list: appending to the buffer) and what a flush costs PostgreSQL per row (one statement per batch).
  */
+/**
+ * Samples the server's PostgreSQL pool gauge (`GET /metrics`, summed over its processes) every 250 ms during a run:
+ * the most clients seen queued for a connection, and the most connections open. Issue 13 asks that no hot read waits.
+ */
+function samplePool(baseUrl: string): { stop(): Promise<string> } {
+  let running = true;
+  let maxWaiting = 0;
+  let maxOpen = 0;
+  let samples = 0;
+  const loop = (async () => {
+    while (running) {
+      const text = await fetch(`${baseUrl}/metrics`).then((r) => r.text(), () => "");
+      const gauge = (state: string) => Number(new RegExp(`movierec_db_pool_connections\\{state="${state}"\\} (\\d+)`).exec(text)?.[1] ?? NaN);
+      if (text) {
+        samples++;
+        maxWaiting = Math.max(maxWaiting, gauge("waiting") || 0);
+        maxOpen = Math.max(maxOpen, gauge("total") || 0);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return `pool: ≤ ${maxWaiting} waiting, ≤ ${maxOpen} open (${samples} samples)`;
+    },
+  };
+}
+
 async function impressionRowsOf(deps: Awaited<ReturnType<typeof openAppDeps>>): Promise<number> {
   const [row] = await deps.orm.em.fork().execute<{ n: string }[]>("select count(*)::text as n from recommendation_impressions");
   return Number(row!.n);

@@ -15,7 +15,7 @@ import { RecommendationService } from "../../gen/movierec/recommendation/v1/reco
 import { Algorithm } from "../../gen/movierec/recommendation/v1/recommendation_pb.js";
 import type { Config } from "../platform/config.ts";
 import type { Logger } from "../platform/logger.ts";
-import { bullConnection } from "../platform/queues.ts";
+import { bullConnection, queuePrefix } from "../platform/queues.ts";
 import { createAccessTokens } from "../modules/user/access-tokens.ts";
 import { SessionStore } from "../modules/user/session-store.ts";
 import { createRecommendationModule } from "../modules/recommendation/index.ts";
@@ -55,7 +55,7 @@ export async function servedEvaluation(
 ): Promise<ServedResult> {
   const deps = await openAppDeps(config, log);
   const workers = startWorkers({ redisUrl: config.redisUrl, prefix: config.redisPrefix, log, processors: { scoring: createRecommendationModule(deps).processors } });
-  const events = new QueueEvents("scoring", { connection: bullConnection(config.redisUrl, true), prefix: config.redisPrefix });
+  const events = new QueueEvents("scoring", { connection: bullConnection(config.redisUrl, true), prefix: queuePrefix(config.redisUrl, config.redisPrefix, "scoring") });
   try {
     let t = performance.now();
     const { userIds, movieIds } = await loadSplit(deps, input.ratings, input.split, input.movies);

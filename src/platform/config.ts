@@ -262,9 +262,9 @@ export function loadConfig(env: Env = process.env): Config {
       }),
     readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
     redisUrl: redisUrl(),
-    // In a cluster every key shares one hash slot ({prefix}): the modules' MULTI blocks and Lua scripts, and BullMQ's,
-    // touch several keys, which a cluster allows only within one slot (see platform/redis.ts).
-    redisPrefix: isClusterUrl(str("REDIS_URL", "")) ? `{${str("REDIS_PREFIX", "movierec")}}` : str("REDIS_PREFIX", "movierec"),
+    // The same on one Redis and on a cluster: keys used together carry hash tags of their own (see platform/redis.ts),
+    // and each BullMQ queue gets a tagged prefix in cluster mode (platform/queues.ts queuePrefix).
+    redisPrefix: str("REDIS_PREFIX", "movierec"),
     logLevel: oneOf("LOG_LEVEL", LOG_LEVELS, nodeEnv === "test" ? "warn" : "info"),
     logFormat: oneOf("LOG_FORMAT", ["auto", "json", "pretty"] as const, "auto"),
     corsOrigins,
@@ -328,6 +328,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   if (/[:\s]/.test(config.redisPrefix)) problems.push("REDIS_PREFIX must not contain ':' or spaces (BullMQ uses ':' as separator)");
+  if (/[{}]/.test(config.redisPrefix)) problems.push("REDIS_PREFIX must not contain '{' or '}' (the keys' own hash tags decide their cluster slots)");
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

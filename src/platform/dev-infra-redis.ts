@@ -8,10 +8,12 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
+import { createCluster, isClusterUrl } from "./redis.ts";
 import { assertPortFree, commandLine, freePort, isAlive, isRoot, OutputTail, stopWhenOwnerDies, waitForExit, whichSync } from "./dev-infra-process.ts";
 
 /** Connects once and sends PING; returns undefined when Redis answers, else why not. Never throws. */
 export async function probeRedis(url: string, timeoutMs = 2000): Promise<string | undefined> {
+  if (isClusterUrl(url)) return probeCluster(url, timeoutMs);
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
@@ -29,6 +31,26 @@ export async function probeRedis(url: string, timeoutMs = 2000): Promise<string 
   } catch (err) {
     return err instanceof Error ? err.message || String(err) : String(err);
   } finally {
+    client.disconnect();
+  }
+}
+
+/** A cluster answers when a client reaches `ready` (slots discovered) and a PING to one of its nodes succeeds. */
+async function probeCluster(url: string, timeoutMs: number): Promise<string | undefined> {
+  const client = createCluster(url, { name: "movierec-probe" });
+  let failure = "";
+  client.on("error", (err: Error) => (failure = err.message));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ready = new Promise<void>((resolve) => client.once("ready", () => resolve()));
+    const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)));
+    if ((await Promise.race([ready, timeout])) === "timeout") return `the cluster was not ready within ${timeoutMs} ms${failure ? ` (${failure})` : ""}`;
+    const pong = await client.ping();
+    return pong === "PONG" ? undefined : `unexpected reply to PING: ${pong}`;
+  } catch (err) {
+    return err instanceof Error ? err.message || String(err) : String(err);
+  } finally {
+    clearTimeout(timer);
     client.disconnect();
   }
 }

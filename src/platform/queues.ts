@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions, type ConnectionOptions } from "bullmq";
 import { Cluster } from "ioredis";
-import { createCluster, isClusterUrl, redisOptions } from "./redis.ts";
+import { createCluster, hashTag, isClusterUrl, redisOptions } from "./redis.ts";
 import { bullTelemetry } from "./tracing.ts";
 
 /**
@@ -32,6 +32,17 @@ export function bullConnection(redisUrl: string, forWorker: boolean): Connection
   return { host: o.host, port: o.port, db: o.db, username: o.username, password: o.password, tls: o.tls, maxRetriesPerRequest: forWorker ? null : 1, enableOfflineQueue: forWorker };
 }
 
+/**
+ * The BullMQ prefix of `queue`. On one Redis the deployment's prefix (keys `movierec:scoring:…`, unchanged). On a
+ * cluster a hash tag of the queue's own (`{movierec-scoring}:scoring:…`): BullMQ's scripts and MULTI blocks touch
+ * many keys of one queue, so a queue must live in one slot, and with a slot per queue the queues spread over the
+ * masters. A flow's parent and children must share a slot too: ours (score-all and its score-range children) stay
+ * in the `scoring` queue; a flow across two queues would fail with CROSSSLOT on a cluster.
+ */
+export function queuePrefix(redisUrl: string, prefix: string, queue: string): string {
+  return isClusterUrl(redisUrl) ? hashTag(`${prefix}-${queue}`) : prefix;
+}
+
 export type Queues = Readonly<Record<QueueName, Queue>> & { close(): Promise<void> };
 
 /**
@@ -43,7 +54,7 @@ export function createQueues(redisUrl: string, prefix: string, onError: (err: Er
   // With tracing on, every add records a producer span and stores its W3C context in the job (see platform/tracing.ts).
   const telemetry = bullTelemetry();
   const entries = QUEUE_NAMES.map((name) => {
-    const queue = new Queue(name, { connection, prefix, telemetry, defaultJobOptions: { ...QUEUES[name], removeOnComplete: 1000, removeOnFail: 5000 } });
+    const queue = new Queue(name, { connection, prefix: queuePrefix(redisUrl, prefix, name), telemetry, defaultJobOptions: { ...QUEUES[name], removeOnComplete: 1000, removeOnFail: 5000 } });
     queue.on("error", onError);
     return [name, queue] as const;
   });

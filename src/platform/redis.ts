@@ -27,9 +27,19 @@ export function clusterTarget(url: string): { nodes: { host: string; port: numbe
 }
 
 /**
- * A Cluster client. In cluster mode every key the service writes carries the `{prefix}` hash tag (config.ts), so all
- * multi-key commands, MULTI blocks and Lua scripts — ours and BullMQ's — touch one slot: the cluster gives failover to
- * a replica, not more capacity (one master holds the slot).
+ * `{tag}`: the part of a key a Redis Cluster hashes to pick its slot. Keys that one command, MULTI block, pipeline or
+ * Lua script uses together carry the same tag (a user's cached lists, a catalogue scope and its values, the login
+ * limiter's counters); every other key carries none, so it hashes on its whole name and keys spread over all slots.
+ * On one Redis a tag is just part of the name. Tags never include the prefix: two deployments sharing a cluster only
+ * share slots, never keys.
+ */
+export function hashTag(tag: string): string {
+  return `{${tag}}`;
+}
+
+/**
+ * A Cluster client. Keys are spread over the slots (see `hashTag`; each BullMQ queue has a tagged prefix of its own,
+ * platform/queues.ts), so every master holds part of the data and serves part of the load.
  */
 export function createCluster(url: string, opts: { keyPrefix?: string; name?: string; forWorker?: boolean } = {}): Cluster {
   const t = clusterTarget(url);
@@ -109,4 +119,23 @@ export async function pingRedis(client: Redis, timeoutMs: number): Promise<boole
     clearTimeout(timer);
     if (onReady) client.off("ready", onReady);
   }
+}
+
+/**
+ * Every key matching `pattern` (raw, the client's keyPrefix is not applied): SCAN on the one server, or on every
+ * master of a cluster (a SCAN sent to a cluster client reaches one node only). For tests and clean-ups, not hot paths.
+ */
+export async function scanKeys(client: Redis | Cluster, pattern: string): Promise<string[]> {
+  const nodes: Redis[] = client instanceof Cluster ? client.nodes("master") : [client as Redis];
+  const keys: string[] = [];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      // A node of a Cluster carries no keyPrefix, a plain client does: `call` sends the pattern as given to both.
+      const [next, batch] = (await node.call("SCAN", cursor, "MATCH", pattern, "COUNT", "1000")) as [string, string[]];
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== "0");
+  }
+  return keys;
 }

@@ -3,7 +3,7 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { DependencyLog } from "../platform/dependency-log.ts";
 import { isSocketFailure } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
-import { QUEUE_NAMES, bullConnection, closeBullConnection, type QueueName } from "../platform/queues.ts";
+import { QUEUE_NAMES, bullConnection, closeBullConnection, queuePrefix, type QueueName } from "../platform/queues.ts";
 import { bullTelemetry } from "../platform/tracing.ts";
 
 /** A job processor: receives the job (payload = ids only) and a job-scoped logger. */
@@ -35,7 +35,7 @@ export function startWorkers(opts: { redisUrl: string; prefix: string; log: Logg
         return result;
       },
       // `name` is recorded on each job it takes (processedBy): which process ran, or died running, a job.
-      { name: `${hostname()}:${process.pid}`, connection: connections[QUEUE_NAMES.indexOf(queue)]!, prefix: opts.prefix, telemetry: bullTelemetry(), concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
+      { name: `${hostname()}:${process.pid}`, connection: connections[QUEUE_NAMES.indexOf(queue)]!, prefix: queuePrefix(opts.redisUrl, opts.prefix, queue), telemetry: bullTelemetry(), concurrency: opts.concurrency ?? 4, autorun: true, ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}), ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}) },
     );
     // A job or the worker's own connection failing because PostgreSQL or Redis is down is that dependency's state
     // change, logged once by the DependencyLog; the job is retried with backoff as usual. Other failures are logged.

@@ -13,6 +13,7 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { createRedis } from "../../src/platform/redis.ts";
 import { insertGenre, insertMovie, tag } from "./fixtures.ts";
 import { startCatalogServer, type CatalogTestServer } from "./server.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 const log = createLogger({ level: "silent" });
 let s: CatalogTestServer;
@@ -27,7 +28,7 @@ const sneakyRename = (id: string, title: string) => s.deps.orm.em.fork().execute
 beforeAll(async () => {
   s = await startCatalogServer();
   genre = await insertGenre(s.deps.orm, `Noir ${t}`);
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}:cache-test-${t}:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}:cache-test-${t}:`);
 });
 afterAll(async () => {
   redis?.disconnect();

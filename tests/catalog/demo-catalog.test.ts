@@ -10,9 +10,9 @@ import { generateDemoCatalog } from "../../src/demo/demo-catalog-data.ts";
 import { loadDemoCatalog } from "../../src/demo/demo-catalog.ts";
 import { createCatalogService } from "../../src/modules/catalog/index.ts";
 import { createLogger } from "../../src/platform/logger.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 import { tag } from "./fixtures.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 let db: MigratedDatabase;
 let redis: Redis;
@@ -22,7 +22,7 @@ const demo = generateDemoCatalog();
 beforeAll(async () => {
   db = await openTestDatabase("movierec_demo_catalog");
   await loadDemoCatalog(db.orm);
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}:demo-${tag()}:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}:demo-${tag()}:`);
   catalog = createCatalogService({ orm: db.orm, redis, log: createLogger({ level: "silent" }) });
 });
 afterAll(async () => {

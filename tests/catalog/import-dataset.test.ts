@@ -10,12 +10,13 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { importMovieLensMovies, importMovieLensRatings, movieLensStars, movieLensTitle, readLinks } from "../../src/modules/catalog/dataset-movielens.ts";
 import { importDatasets, parseImportArgs, runImportCommand } from "../../src/modules/catalog/dataset-import.ts";
-import { createRedis } from "../../src/platform/redis.ts";
+import { catalogKeys } from "../../src/modules/catalog/catalog-cache.ts";
 import { importTmdb5000 } from "../../src/modules/catalog/dataset-tmdb5000.ts";
 import { CsvParser, parseCsv } from "../../src/modules/catalog/dataset-csv.ts";
 import { openImportPool } from "../../src/modules/catalog/import-sql.ts";
 import { slugify } from "../../src/modules/catalog/upsert-catalog.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 /** Laid out like a `npm run datasets` folder: tmdb-5000/ and ml-latest-small/. */
 const DATA = path.join(import.meta.dirname, "../fixtures");
@@ -228,7 +229,7 @@ describe("command", () => {
 
   it("runs from arguments, prints the report, and drops changed movies from the catalogue cache", async () => {
     const redisPrefix = `${inject("redisPrefix")}ds${Date.now().toString(36)}`;
-    const redis = createRedis(inject("redisUrl"), { keyPrefix: `${redisPrefix}:` });
+    const redis = await openTestRedis(`${redisPrefix}:`);
     try {
       const [{ id }] = (await pool.query<{ id: string }>("update movies set overview = 'changed' where tmdb_id = 550 returning id")).rows as [{ id: string }];
       const lines: string[] = [];
@@ -236,8 +237,8 @@ describe("command", () => {
       const report = await runImportCommand(config, ["tmdb-5000", "--limit", "5"], (l) => lines.push(l));
       expect(report.files[0]).toMatchObject({ rows: 5, updated: 1, unchanged: 4 });
       expect(lines.join("\n")).toMatch(/tmdb_5000_movies\.csv: 5 rows — 0 imported, 1 updated, 4 unchanged, 0 skipped, 0 malformed — .* rows\/s\ntotal: 5 rows/);
-      expect(await redis.get(`catalog:gen:movie:${id}`)).toBe("1");
-      expect(await redis.get("catalog:gen:lists")).toBe("1");
+      expect(await redis.get(catalogKeys.movieGeneration(id))).toBe("1");
+      expect(await redis.get(catalogKeys.listsGeneration)).toBe("1");
     } finally {
       redis.disconnect();
     }

@@ -16,7 +16,7 @@ import { callerKey, type Caller } from "../../src/platform/caller.ts";
 import { loadConfig, type Config } from "../../src/platform/config.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
-import { createRedis } from "../../src/platform/redis.ts";
+import { catalogKeys } from "../../src/modules/catalog/catalog-cache.ts";
 import { createCatalogImportProcessors, tmdbClientFromConfig } from "../../src/modules/catalog/catalog.jobs.ts";
 import { createCatalogImportRpc } from "../../src/modules/catalog/catalog-import.rpc.ts";
 import { importJobId, runTmdbImport, type TmdbImportParams } from "../../src/modules/catalog/import-job.ts";
@@ -25,6 +25,7 @@ import { TmdbAuthError, type TmdbClient } from "../../src/modules/catalog/tmdb-c
 import { startWorkers, type RunningWorkers } from "../../src/worker/workers.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 import { startTmdbReplayServer, type TmdbReplayServer } from "../support/tmdb-replay-server.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 let t: MigratedDatabase;
 let pool: pg.Pool;
@@ -40,7 +41,7 @@ beforeAll(async () => {
   replay = await startTmdbReplayServer();
   // A prefix of this file's own: its queue and rate-limit keys are not shared with other test files.
   const prefix = `${inject("redisPrefix")}job${randomBytes(3).toString("hex")}`;
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${prefix}:` });
+  redis = await openTestRedis(`${prefix}:`);
   config = loadConfig({
     NODE_ENV: "test",
     DATABASE_URL: t.db.url,
@@ -228,11 +229,11 @@ describe("import job through BullMQ and the RPC handlers", () => {
 
   it("drops the changed movie from the catalogue cache (its generation moves)", async () => {
     const [{ id }] = (await pool.query<{ id: string }>("update movies set tagline = 'stale' where tmdb_id = 550 returning id")).rows as [{ id: string }];
-    const before = Number((await redis.get(`catalog:gen:movie:${id}`)) ?? 0);
+    const before = Number((await redis.get(catalogKeys.movieGeneration(id))) ?? 0);
     const started = await rpc().startTmdbImport!(create(StartTmdbImportRequestSchema, { kind: ImportKind.TMDB_IDS, tmdbIds: [550] }), ctx(staff, "startTmdbImport"));
     const job = await waitFor(started.job!.jobId!, (s) => s === ImportJobState.SUCCEEDED || s === ImportJobState.FAILED);
     expect(job).toMatchObject({ state: ImportJobState.SUCCEEDED, updated: 1 });
-    expect(Number(await redis.get(`catalog:gen:movie:${id}`))).toBe(before + 1);
+    expect(Number(await redis.get(catalogKeys.movieGeneration(id)))).toBe(before + 1);
   });
 
   it("fails the job at once, with a clear error, when the key is invalid", async () => {

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type pg from "pg";
 import type { Redis } from "ioredis";
 import { createLogger } from "../../src/platform/logger.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { testConfig } from "../support/server.ts";
 import { omdbClientFromConfig, tmdbClientFromConfig } from "../../src/modules/catalog/catalog.jobs.ts";
 import { OmdbClient } from "../../src/modules/catalog/import-omdb.ts";
@@ -18,6 +17,7 @@ import { openImportPool } from "../../src/modules/catalog/import-sql.ts";
 import type { TmdbClient } from "../../src/modules/catalog/tmdb-client.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 import { startTmdbReplayServer, type TmdbReplayServer } from "../support/tmdb-replay-server.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 let t: MigratedDatabase;
 let pool: pg.Pool;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   t = await openTestDatabase("catalog_omdb");
   pool = openImportPool(t.db.url, 2);
   replay = await startTmdbReplayServer();
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}:omdb:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}:omdb:`);
   const config = testConfig({ TMDB_BASE_URL: replay.baseUrl, TMDB_API_KEY: replay.validKey });
   tmdb = tmdbClientFromConfig({ config, redis, log: createLogger({ level: "silent" }) })!;
   omdbServer = createServer((req, res) => {

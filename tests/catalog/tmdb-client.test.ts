@@ -10,13 +10,14 @@ import { createRedis } from "../../src/platform/redis.ts";
 import { TmdbAuthError, TmdbClient, TmdbNotFoundError, TmdbRequestError } from "../../src/modules/catalog/tmdb-client.ts";
 import { localRateLimiter, redisRateLimiter } from "../../src/modules/catalog/tmdb-rate-limit.ts";
 import { startTmdbReplayServer, type TmdbReplayServer } from "../support/tmdb-replay-server.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 let replay: TmdbReplayServer;
 let redis: Redis;
 
 beforeAll(async () => {
   replay = await startTmdbReplayServer();
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}:`);
 });
 afterAll(async () => {
   await replay?.close();

@@ -10,13 +10,13 @@ import type pg from "pg";
 import { ImportKind } from "../../gen/movierec/catalog/v1/catalog_pb.js";
 import { CatalogService } from "../../gen/movierec/catalog/v1/catalog_service_pb.js";
 import { createLogger } from "../../src/platform/logger.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { tmdbClientFromConfig } from "../../src/modules/catalog/catalog.jobs.ts";
 import { runTmdbImport } from "../../src/modules/catalog/import-job.ts";
 import { openImportPool } from "../../src/modules/catalog/import-sql.ts";
 import { openTestDatabase, type MigratedDatabase } from "../db/helpers.ts";
 import { startTestServer, testConfig, type TestServer } from "../support/server.ts";
 import { startTmdbReplayServer, type TmdbReplayServer } from "../support/tmdb-replay-server.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 let t: MigratedDatabase;
 let replay: TmdbReplayServer;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   server = await startTestServer({ env });
   client = createClient(CatalogService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
   pool = openImportPool(t.db.url, 2);
-  const redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}:tmdbsearch:` });
+  const redis = await openTestRedis(`${inject("redisPrefix")}:tmdbsearch:`);
   try {
     const tmdb = tmdbClientFromConfig({ config: testConfig(env), redis, log: createLogger({ level: "silent" }) })!;
     await runTmdbImport({ kind: "tmdb_ids", tmdbIds: [550], pages: 0, startPage: 0, includeCredits: true }, { tmdb, pool });

@@ -2,8 +2,9 @@
  * The service on a real Redis Cluster (3 masters + 3 replicas, tests/faults/support/redis-cluster.ts), with
  * REDIS_URL=redis+cluster://…: the API (sign-in with its Lua rate limiter, sessions, catalogue cache) and a real
  * worker process (BullMQ queues, the sharded score-all flow with parent and children, rescoring, the model store)
- * all work — a command touching keys of two slots would fail with CROSSSLOT. Then the master holding the service's
- * slot is SIGKILLed: its replica takes over and the journey goes on; the failover time is printed.
+ * all work — a command touching keys of two slots would fail with CROSSSLOT — with the keys spread over every master.
+ * Then the master holding the scoring queue's slot is SIGKILLed: its replica takes over, the journey goes on and the
+ * worker rescores again; the failover time is printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster } from "ioredis";
@@ -19,6 +20,7 @@ import { trainAndPublish } from "../../src/modules/recommendation/scoring.ts";
 import type { TestDatabase } from "../support/database.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { createTestUser } from "../auth/test-users.ts";
+import { queuePrefix } from "../../src/platform/queues.ts";
 import { startWorkerProcess, type WorkerProcess } from "./support/worker-process.ts";
 import { createMigratedDatabase, waitUntil } from "./support/own-database.ts";
 import { startRedisCluster, type RedisClusterNodes } from "./support/redis-cluster.ts";
@@ -53,10 +55,10 @@ afterAll(async () => {
 });
 
 describe("on a Redis Cluster", () => {
-  it("serves the journey and runs the jobs, then goes on after the service's master is killed", async () => {
+  it("serves the journey and runs the jobs, then goes on after the scoring queue's master is killed", async () => {
     const transport = createConnectTransport({ baseUrl: ts.baseUrl, httpVersion: "1.1" });
     const [users, catalog, recs] = [createClient(UserService, transport), createClient(CatalogService, transport), createClient(RecommendationService, transport)];
-    // Really a cluster client, and the service's keys on the cluster, in one slot ({prefix}).
+    // Really a cluster client.
     expect(ts.redis).toBeInstanceOf(Cluster);
     const alice = await createTestUser(ts.deps, { prefix: "cl" });
     // Sign-in: the login rate limiter's Lua script and the session store.
@@ -82,11 +84,17 @@ describe("on a Redis Cluster", () => {
     await recs.recordInteraction({ movieId: movie, type: InteractionType.LIKE }, { headers: alice.headers });
     await waitUntil("alice rescored", () => rescored(since), 30_000, 100);
 
-    // Failover: kill the master that holds every key of the service (one hash slot, {prefix}).
-    const master = await cluster.masterOf(`{${PREFIX}}`);
+    // The keys are spread: every master holds some of the service's (lists, reasons, movies, queues each on their own).
+    const perMaster = await Promise.all((ts.redis as unknown as Cluster).nodes("master").map((n) => n.dbsize()));
+    expect(perMaster.length).toBe(3);
+    for (const n of perMaster) expect(n).toBeGreaterThan(0);
+
+    // Failover: kill the master that holds the scoring queue (its own hash slot, see queuePrefix).
+    const scoringSlot = queuePrefix(cluster.url, PREFIX, "scoring");
+    const master = await cluster.masterOf(scoringSlot);
     const killed = performance.now();
     await cluster.kill(master);
-    const promoted = await cluster.failedOver(`{${PREFIX}}`, master);
+    const promoted = await cluster.failedOver(scoringSlot, master);
     const promotedMs = performance.now() - killed;
     // The journey again, retried until it answers: the API fails fast while the slot has no master.
     since = new Date();
@@ -98,7 +106,7 @@ describe("on a Redis Cluster", () => {
     const journeyMs = performance.now() - killed;
     await waitUntil("alice rescored after the failover", () => rescored(since), 60_000, 100, () => worker.lines.slice(-10).map((l) => JSON.stringify(l)).join("\n"));
     const rescoredMs = performance.now() - killed;
-    console.log(`[redis-cluster] master :${master} killed; replica :${promoted} master after ${Math.round(promotedMs)} ms; journey answering after ${Math.round(journeyMs)} ms; worker rescoring after ${Math.round(rescoredMs)} ms`);
+    console.log(`[redis-cluster] keys per master ${perMaster.join("/")}; master :${master} (scoring queue) killed; replica :${promoted} master after ${Math.round(promotedMs)} ms; journey answering after ${Math.round(journeyMs)} ms; worker rescoring after ${Math.round(rescoredMs)} ms`);
     expect(promoted).not.toBe(master);
   }, 240_000);
 });

@@ -7,7 +7,6 @@ import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { ModelStore } from "../../src/modules/recommendation/model-store.ts";
@@ -15,6 +14,7 @@ import { BOOTSTRAP_TRAIN_JOB_ID, trainIfNoModel } from "../../src/modules/recomm
 import { createRecommendationModule } from "../../src/modules/recommendation/index.ts";
 import { recordInteraction } from "../../src/modules/recommendation/interactions.ts";
 import { seedGenre, seedMovie, seedUser } from "./fixtures.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 const log = createLogger({ level: "silent" });
 let orm: MikroORM;
@@ -23,7 +23,7 @@ let queues: Queues;
 beforeAll(async () => {
   orm = await openOrm(inject("databaseUrl"), { poolMax: 4 });
   const prefix = `${inject("redisPrefix")}boot${process.pid}`;
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${prefix}:` });
+  redis = await openTestRedis(`${prefix}:`);
   queues = createQueues(inject("redisUrl"), prefix);
 });
 afterAll(async () => {
@@ -68,7 +68,7 @@ describe("training at worker start", () => {
 describe("the online path for a new user", () => {
   it("scores a user on the first read after their likes, without waiting for the rescoring job", { timeout: 60_000 }, async () => {
     const prefix = `${inject("redisPrefix")}online${process.pid}`;
-    const r = createRedis(inject("redisUrl"), { keyPrefix: `${prefix}:` });
+    const r = await openTestRedis(`${prefix}:`);
     const q = createQueues(inject("redisUrl"), prefix);
     try {
       const mod = createRecommendationModule({ orm, redis: r, queues: q, log }, { topN: 10, maxItems: 300, rescoreDebounceMs: 60_000 });

@@ -9,7 +9,7 @@ import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis } from "../../src/platform/redis.ts";
+import { openTestRedis } from "../support/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { NotFoundError } from "../../src/platform/errors.ts";
@@ -29,7 +29,7 @@ let mod: ReturnType<typeof createRecommendationModule>;
 let films: string[];
 beforeAll(async () => {
   orm = await openOrm(inject("databaseUrl"), { poolMax: 4 });
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}handles${process.pid}:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}handles${process.pid}:`);
   queues = createQueues(inject("redisUrl"), `${inject("redisPrefix")}handles${process.pid}`);
   const genre = await seedGenre(orm);
   films = await Promise.all(Array.from({ length: 12 }, (_, k) => seedMovie(orm, `Handle ${k} ${Date.now()}`, [genre])));

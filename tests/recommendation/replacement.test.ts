@@ -14,7 +14,6 @@ import pg from "pg";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createRecommendationModule } from "../../src/modules/recommendation/index.ts";
@@ -22,6 +21,7 @@ import { recordInteraction } from "../../src/modules/recommendation/interactions
 import { rescoreUser, trainAndPublish } from "../../src/modules/recommendation/scoring.ts";
 import type { StoredModel } from "../../src/modules/recommendation/model-artefact.ts";
 import { seedGenre, seedMovie, seedUser } from "./fixtures.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 const OPTS = { topN: 20, maxItems: 500 };
 let orm: MikroORM;
@@ -31,7 +31,7 @@ let stored: StoredModel;
 let sf: string[];
 beforeAll(async () => {
   orm = await openOrm(inject("databaseUrl"), { poolMax: 4 });
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}replace${process.pid}:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}replace${process.pid}:`);
   queues = createQueues(inject("redisUrl"), `${inject("redisPrefix")}replace${process.pid}`);
   const genre = await seedGenre(orm);
   sf = await Promise.all(Array.from({ length: 8 }, (_, k) => seedMovie(orm, `Replace ${k} ${Date.now()}`, [genre])));

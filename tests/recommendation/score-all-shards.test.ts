@@ -9,7 +9,6 @@ import type { Job } from "bullmq";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { ModelStore } from "../../src/modules/recommendation/model-store.ts";
 import { JOBS } from "../../src/modules/recommendation/rescore-queue.ts";
@@ -18,6 +17,7 @@ import { trainAndPublish } from "../../src/modules/recommendation/scoring.ts";
 import type { TestDatabase } from "../support/database.ts";
 import { startWorkerProcess, type WorkerProcess } from "../faults/support/worker-process.ts";
 import { createMigratedDatabase, waitUntil } from "../faults/support/own-database.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 const USERS = 1200;
 const SHARD_USERS = 100;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   db = await createMigratedDatabase();
   orm = await openOrm(db.url, { poolMax: 4 });
   const prefix = `${inject("redisPrefix")}shards${process.pid}`;
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${prefix}:` });
+  redis = await openTestRedis(`${prefix}:`);
   queues = createQueues(inject("redisUrl"), prefix);
   const sql = (q: string) => orm.em.fork().execute(q);
   // USERS users (a few inactive, a few with nothing: neither is scorable) with 20 ratings each over 400 movies.

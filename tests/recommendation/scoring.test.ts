@@ -7,7 +7,6 @@ import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { createRecommendationModule } from "../../src/modules/recommendation/index.ts";
@@ -15,6 +14,7 @@ import { recordInteraction } from "../../src/modules/recommendation/interactions
 import { rescoreUser, trainAndPublish } from "../../src/modules/recommendation/scoring.ts";
 import { enqueueRescore } from "../../src/modules/recommendation/rescore-queue.ts";
 import { seedGenre, seedMovie, seedUser } from "./fixtures.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 let orm: MikroORM;
 let redis: Redis;
@@ -22,7 +22,7 @@ let queues: Queues;
 beforeAll(async () => {
   orm = await openOrm(inject("databaseUrl"), { poolMax: 4 });
   // A key prefix of this file's own, so the model published here is not another test file's.
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${inject("redisPrefix")}scoring${process.pid}:` });
+  redis = await openTestRedis(`${inject("redisPrefix")}scoring${process.pid}:`);
   queues = createQueues(inject("redisUrl"), `${inject("redisPrefix")}scoring${process.pid}`);
 });
 afterAll(async () => {

@@ -9,8 +9,7 @@ import type { Redis } from "ioredis";
 import { QueueEvents, type Job } from "bullmq";
 import { openOrm } from "../../src/platform/orm.ts";
 import { migrateUp } from "../../src/platform/migrations.ts";
-import { createRedis } from "../../src/platform/redis.ts";
-import { bullConnection, createQueues, type Queues } from "../../src/platform/queues.ts";
+import { bullConnection, createQueues, queuePrefix, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { startWorkers } from "../../src/worker/workers.ts";
 import { ModelStore } from "../../src/modules/recommendation/model-store.ts";
@@ -21,6 +20,7 @@ import { scoreUsers } from "../../src/modules/recommendation/scoring.ts";
 import { fitInThread } from "../../src/modules/recommendation/training/fit-in-thread.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { CURRENT_ITEMS } from "./fixtures.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 const log = createLogger({ level: "silent" });
 let db: TestDatabase;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   orm = await openOrm(db.url, { poolMax: 4 });
   await migrateUp(orm);
   prefix = `${inject("redisPrefix")}guard${process.pid}`;
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${prefix}:` });
+  redis = await openTestRedis(`${prefix}:`);
   queues = createQueues(inject("redisUrl"), prefix);
   // 300 users with 40 interactions each over 600 movies in 6 taste groups, the latest a year ago.
   await orm.em.fork().execute(`insert into genres (tmdb_id, name, slug) select g, 'Genre ' || g, 'genre-' || g from generate_series(1, 6) g`);
@@ -133,7 +133,7 @@ describe("training off the event loop, once at a time", () => {
     };
     // Two workers (as two processes would be), each with a lock far shorter than a training run.
     const workers = [0, 1].map(() => startWorkers({ redisUrl: inject("redisUrl"), prefix, log, processors: { scoring: { ...table, train: timed } }, lockDurationMs, concurrency: 2 }));
-    const events = new QueueEvents("scoring", { connection: bullConnection(inject("redisUrl"), true), prefix });
+    const events = new QueueEvents("scoring", { connection: bullConnection(inject("redisUrl"), true), prefix: queuePrefix(inject("redisUrl"), prefix, "scoring") });
     await events.waitUntilReady();
     try {
       const a = await queues.scoring.add("train", { evaluate: true }, { jobId: "train-guard-a" });

@@ -7,7 +7,6 @@ import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { openOrm } from "../../src/platform/orm.ts";
-import { createRedis } from "../../src/platform/redis.ts";
 import { createQueues, type Queues } from "../../src/platform/queues.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { loadConfig } from "../../src/platform/config.ts";
@@ -15,6 +14,7 @@ import { createRecommendationModule, RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER
 import { recordInteraction } from "../../src/modules/recommendation/interactions.ts";
 import { scoreUsers } from "../../src/modules/recommendation/scoring.ts";
 import { CURRENT_ITEMS, seedGenre, seedMovie, seedUser } from "./fixtures.ts";
+import { openTestRedis } from "../support/redis.ts";
 
 const log = createLogger({ level: "silent" });
 let orm: MikroORM;
@@ -23,7 +23,7 @@ let queues: Queues;
 beforeAll(async () => {
   orm = await openOrm(inject("databaseUrl"), { poolMax: 4 });
   const prefix = `${inject("redisPrefix")}trainjob${process.pid}`;
-  redis = createRedis(inject("redisUrl"), { keyPrefix: `${prefix}:` });
+  redis = await openTestRedis(`${prefix}:`);
   queues = createQueues(inject("redisUrl"), prefix);
 });
 afterAll(async () => {

@@ -99,10 +99,11 @@ describe("configuration", () => {
 });
 
 describe("scale-out settings", () => {
-  it("reads a Redis Cluster URL, hash-tags the prefix so every key shares a slot, and refuses a malformed one", () => {
+  it("reads a Redis Cluster URL with the prefix as given (keys carry their own hash tags), and refuses a malformed one", () => {
     const c = loadConfig({ REDIS_URL: "redis+cluster://:secret@10.0.0.1:7000,10.0.0.2:7001", REDIS_PREFIX: "mr" });
-    expect(c.redisPrefix).toBe("{mr}");
+    expect(c.redisPrefix).toBe("mr");
     expect(loadConfig({ REDIS_PREFIX: "mr" }).redisPrefix).toBe("mr");
+    expect(() => loadConfig({ REDIS_PREFIX: "{mr}" })).toThrow(/must not contain '\{'/);
     expect(clusterTarget(c.redisUrl)).toEqual({ nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7001 }], password: "secret", tls: false });
     expect(() => loadConfig({ REDIS_URL: "redis+cluster://10.0.0.1:notaport" })).toThrow(ConfigError);
   });

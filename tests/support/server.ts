@@ -3,6 +3,7 @@ import { inject } from "vitest";
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { loadConfig } from "../../src/platform/config.ts";
+import { isClusterUrl, pingRedis } from "../../src/platform/redis.ts";
 import { createLogger, type Logger } from "../../src/platform/logger.ts";
 import { startServer, type RunningServer } from "../../src/server/server.ts";
 import { closeAppDeps, dependencyProbes, openAppDeps, type AppDeps } from "../../src/server/app-deps.ts";
@@ -56,6 +57,8 @@ export async function startTestServer(
   // A test that reads what the server logs passes its own logger (see tests/server/log-capture.ts).
   const log = opts.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const deps = await openAppDeps(config, log);
+  // A cluster client is ready only once it has discovered the slots; commands before that fail (no offline queue).
+  if (isClusterUrl(config.redisUrl)) await pingRedis(deps.redis, 30_000);
   const server = await startServer({
     config,
     log,

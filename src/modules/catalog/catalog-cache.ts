@@ -15,6 +15,8 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../../platform/logger.ts";
+import { hashTag } from "../../platform/redis.ts";
+import { withTimeout } from "../../platform/timeout.ts";
 
 export interface CatalogCacheOptions {
   redis: Redis;
@@ -32,8 +34,20 @@ export interface CatalogCacheOptions {
 const VERSIONED_GET = `local g = redis.call('GET', KEYS[1]) or '0'
 return {g, redis.call('GET', KEYS[2] .. ':' .. g)}`;
 
-const LISTS_SCOPE = "catalog:gen:lists";
-const movieScope = (id: string) => `catalog:gen:movie:${id}`;
+/**
+ * The cache's keys. A scope's generation and the values stored under it are read in one Lua call, so they share a
+ * hash tag (platform/redis.ts hashTag): one per movie (movies spread over a cluster's slots), one for the lists.
+ */
+export const catalogKeys = {
+  movieGeneration: (id: string) => `catalog:gen:movie:${hashTag(`m${id}`)}`,
+  movie: (id: string) => `catalog:movie:${hashTag(`m${id}`)}`,
+  listsGeneration: `catalog:gen:${hashTag("catalog-lists")}`,
+  list: (name: string) => `catalog:list:${hashTag("catalog-lists")}:${name}`,
+  alias: (kind: "tmdb" | "imdb", key: string | number) => `catalog:alias:${kind}:${key}`,
+};
+const LATE = Symbol("late");
+const LISTS_SCOPE = catalogKeys.listsGeneration;
+const movieScope = catalogKeys.movieGeneration;
 
 /** Outcome of a cached read, for tests and metrics. */
 export type CacheOutcome = "hit" | "miss" | "bypass";
@@ -56,36 +70,35 @@ export class CatalogCache {
 
   /** A movie's details by database id, loaded by `load` on a miss (undefined results are not cached). */
   movie<T>(id: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
-    return this.#cached(movieScope(id), `catalog:movie:${id}`, this.#movieTtl, load);
+    return this.#cached(movieScope(id), catalogKeys.movie(id), this.#movieTtl, load);
   }
 
   /** A list-shaped value (a first page, the genre list) under `name`. */
   list<T>(name: string, load: () => Promise<T>): Promise<{ value: T; outcome: CacheOutcome }> {
-    return this.#cached(LISTS_SCOPE, `catalog:list:${name}`, this.#listTtl, load) as Promise<{ value: T; outcome: CacheOutcome }>;
+    return this.#cached(LISTS_SCOPE, catalogKeys.list(name), this.#listTtl, load) as Promise<{ value: T; outcome: CacheOutcome }>;
   }
 
   /** The movie id a TMDb or IMDb id resolved to before (callers verify it), or undefined. */
   async alias(kind: "tmdb" | "imdb", key: string | number): Promise<string | undefined> {
-    const v = await this.#try(() => this.#redis.get(`catalog:alias:${kind}:${key}`));
+    const v = await this.#try(() => this.#redis.get(catalogKeys.alias(kind, key)));
     return typeof v === "string" ? v : undefined;
   }
 
   /** Remembers which movie a TMDb or IMDb id names. */
   rememberAlias(kind: "tmdb" | "imdb", key: string | number, movieId: string): void {
-    void this.#try(() => this.#redis.set(`catalog:alias:${kind}:${key}`, movieId, "EX", this.#movieTtl));
+    void this.#try(() => this.#redis.set(catalogKeys.alias(kind, key), movieId, "EX", this.#movieTtl));
   }
 
   /** Forgets an alias that no longer holds. */
   forgetAlias(kind: "tmdb" | "imdb", key: string | number): void {
-    void this.#try(() => this.#redis.del(`catalog:alias:${kind}:${key}`));
+    void this.#try(() => this.#redis.del(catalogKeys.alias(kind, key)));
   }
 
   /** After a write to these movies commits: their cached details and every cached list are stale. */
   async invalidateMovies(ids: readonly string[]): Promise<void> {
-    const multi = this.#redis.multi();
-    for (const id of ids) multi.incr(movieScope(id));
-    multi.incr(LISTS_SCOPE);
-    const ok = await this.#try(() => multi.exec());
+    // One INCR per scope, not a MULTI: the scopes live in different slots of a cluster, and each bump stands alone
+    // (a reader only compares its own scope). ioredis writes them all before the first answer comes back.
+    const ok = await this.#try(() => Promise.all([...ids.map((id) => this.#redis.incr(movieScope(id))), this.#redis.incr(LISTS_SCOPE)]));
     if (ok === undefined) this.#log.warn({ movies: ids.length }, "catalog cache invalidation failed; entries expire on their TTL");
   }
 
@@ -113,14 +126,10 @@ export class CatalogCache {
 
   /** Runs a Redis call with a deadline; undefined on any failure (logged at most every 10 s). */
   async #try<T>(op: () => Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        op(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
-        }),
-      ]);
+      const result = await withTimeout<T | typeof LATE>(op(), this.#timeoutMs, LATE);
+      if (result === LATE) throw new Error(`redis did not answer within ${this.#timeoutMs} ms`);
+      return result;
     } catch (err) {
       const now = Date.now();
       if (now - this.#lastWarn > 10_000) {
@@ -128,8 +137,6 @@ export class CatalogCache {
         this.#log.warn({ err }, "catalog cache unavailable; reading PostgreSQL");
       }
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -148,6 +148,21 @@ export function writeReasons(pipe: ReturnType<Redis["pipeline"]>, userId: string
   pipe.set(reasonKey(userId, algorithm), encoded, "EX", REASON_TTL_SECONDS);
 }
 
+/**
+ * Stores the encoded reasons of many users. On one Redis in one pipeline; on a cluster one command each, because a
+ * pipeline there may only hold keys of one node's slots and these keys (untagged) spread over all of them — ioredis
+ * still writes every command before the first answer comes back. Rejects when any write fails.
+ */
+export async function storeReasons(redis: Redis, entries: Iterable<{ userId: string; algorithm: AlgorithmName; encoded: string }>): Promise<void> {
+  if ((redis as { isCluster?: boolean }).isCluster) {
+    await Promise.all(Array.from(entries, (e) => redis.set(reasonKey(e.userId, e.algorithm), e.encoded, "EX", REASON_TTL_SECONDS)));
+    return;
+  }
+  const pipe = redis.pipeline();
+  for (const e of entries) writeReasons(pipe, e.userId, e.algorithm, e.encoded);
+  await pipe.exec();
+}
+
 /** Reads a user's reasons for one algorithm: movie id → text (absent when the generic reason applies). */
 export async function readReasons(redis: Redis, userId: string, algorithm: AlgorithmName): Promise<(movieId: string) => string | undefined> {
   const raw = await bounded(redis.get(reasonKey(userId, algorithm)), null);

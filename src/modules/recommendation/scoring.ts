@@ -17,7 +17,7 @@ import { invalidateUser } from "./serving-cache.ts";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
 import { clientExecutor, inPgTransaction, replaceLists, type ScoredList } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
-import { createReasonPicker, encodeReasons, writeReasons } from "./reasons.ts";
+import { createReasonPicker, encodeReasons, storeReasons } from "./reasons.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
 import type { FitProgress } from "./training/fit-model.ts";
 import { DEFAULT_TUNE_BUDGET } from "../../eval/tune.ts";
@@ -146,11 +146,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
     // Reasons go to Redis before COMMIT: a list is never served without its reasons (a reason for a movie that a
     // rolled-back batch did not store is simply never looked up).
-    const pipe = redis.pipeline();
-    for (const r of reasonsOf) {
-      writeReasons(pipe, r.userId, r.algorithm, encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback));
-    }
-    await pipe.exec();
+    await storeReasons(redis, reasonsOf.map((r) => ({ userId: r.userId, algorithm: r.algorithm, encoded: encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback) })));
     lap("write");
     return items;
   });

@@ -1,5 +1,6 @@
 /** Redis keys of served recommendation lists; rescoring, interactions and feedback invalidate them. */
 import type { Redis } from "ioredis";
+import { hashTag } from "../../platform/redis.ts";
 import { withTimeout } from "../../platform/timeout.ts";
 import type { ServedItem } from "./serving.ts";
 
@@ -18,7 +19,8 @@ export function bounded<T>(call: Promise<T>, fallback: T): Promise<T> {
   );
 }
 
-export const listKey = (userId: string, algorithm: string) => `rec:list:${userId}:${algorithm}`;
+/** A user's cached list of one algorithm; a user's lists share a hash tag because `invalidateUser` deletes them in one DEL. */
+export const listKey = (userId: string, algorithm: string) => `rec:list:${hashTag(`u${userId}`)}:${algorithm}`;
 export const CACHED_ALGORITHMS = ["collaborative", "content_based", "trending", "hybrid"] as const;
 
 /** Drops a user's cached lists (best effort: a Redis outage only costs a PostgreSQL read later). */

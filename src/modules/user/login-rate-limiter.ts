@@ -16,6 +16,7 @@ import { createHash, createHmac } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
 import type { Redis } from "ioredis";
 import { RateLimitedError } from "../../platform/errors.ts";
+import { hashTag } from "../../platform/redis.ts";
 
 export interface LoginRateLimiterOptions {
   /** Failed (or running) attempts per account from one client address. */
@@ -75,6 +76,16 @@ redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
 return 1
 `;
 
+/**
+ * The four counters one attempt checks and moves in one Lua call: they share a hash tag, so every login counter of
+ * the deployment lives in one cluster slot. It cannot be finer: the address counter is shared by every account tried
+ * from that address, and the check across the account's and the address's counters must be atomic (row 1).
+ */
+export function loginKeys(account: string, address: string): [pair: string, address: string, account: string, known: string] {
+  const t = hashTag("login");
+  return [`login:${t}:pair:${account}:${address}`, `login:${t}:ip:${address}`, `login:${t}:acct:${account}`, `login:${t}:known:${account}:${address}`];
+}
+
 /** The address as throttled: IPv4-mapped IPv6 as IPv4, other IPv6 by its /64; anything else as given. */
 export function throttledAddress(ip: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
@@ -97,7 +108,7 @@ export function createLoginRateLimiter(redis: Redis, opts: LoginRateLimiterOptio
     async reserve(account, ip) {
       const acct = accountId(account);
       const addr = ip ? addressHash(ip) : "none";
-      const keys = [`login:pair:${acct}:${addr}`, `login:ip:${addr}`, `login:acct:${acct}`, `login:known:${acct}:${addr}`];
+      const keys = loginKeys(acct, addr);
       const [ok, ttl] = (await redis.eval(RESERVE, 4, ...keys, opts.maxPerAccountAndAddress, opts.maxPerAddress, opts.maxPerAccountTotal, opts.windowMs, ip ? "1" : "0")) as [number, number];
       if (ok !== 1) throw new RateLimitedError("too many failed sign-in attempts; try again later", ttl > 0 ? ttl : opts.windowMs);
       return {
