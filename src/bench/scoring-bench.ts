@@ -214,8 +214,8 @@ async function main(): Promise<void> {
       },
     });
     const batchSeconds = (performance.now() - t) / 1000;
-    console.log(`batch scoring: ${all.users} users, ${all.rows} rows in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
-    console.log(`  time by phase, summed over concurrent batches: read histories ${(stats.read / 1000).toFixed(1)} s, compute ${(stats.compute / 1000).toFixed(1)} s, write (COPY + swap + reasons) ${(stats.write / 1000).toFixed(1)} s`);
+    console.log(`batch scoring: ${all.users} users, ${all.rows} list items in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
+    console.log(`  time by phase, summed over concurrent batches: read histories ${(stats.read / 1000).toFixed(1)} s, compute ${(stats.compute / 1000).toFixed(1)} s, write (list COPY + reasons) ${(stats.write / 1000).toFixed(1)} s`);
 
     // 3. Incremental rescoring of single users (the job's work: read history, fold in, replace rows, reasons).
     const sample = await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from users tablesample bernoulli (5) repeatable (7) limit ?", [rescoreSamples]);

@@ -57,7 +57,12 @@ describe("npm run demo stops everything it started", () => {
     const dataDir = await mkdtemp(join(tmpdir(), "movierec-demo-"));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const [port, pgPort, redisPort] = [await freePort(), await freePort(), await freePort()];
-    const demo = startDemo(["--private", "--port", String(port), "--pg-port", String(pgPort), "--redis-port", String(redisPort), "--data-dir", dataDir], { LOG_LEVEL: "warn" });
+    const demo = startDemo(["--private", "--port", String(port), "--pg-port", String(pgPort), "--redis-port", String(redisPort), "--data-dir", dataDir], {
+      LOG_LEVEL: "warn",
+      // Private servers only: not the run's (`npm run test:redis-cluster` sets REDIS_URL for the whole run).
+      REDIS_URL: undefined,
+      DATABASE_URL: undefined,
+    });
     cleanups.push(async () => void demo.npm.kill("SIGKILL"));
     await demo.waitFor(/movierec demo is running/, 200_000);
     // Accurate log lines: a skipped server is not called unusable.

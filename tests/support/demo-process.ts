@@ -18,11 +18,13 @@ export interface DemoRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `npm run demo -- ...args` in the repository with `env` added to this process's environment. */
-export function startDemo(args: string[], env: Record<string, string>): DemoRun {
+/** Starts `npm run demo -- ...args` in the repository with `env` added to this process's environment (undefined: removed). */
+export function startDemo(args: string[], env: Record<string, string | undefined>): DemoRun {
+  const merged: NodeJS.ProcessEnv = { ...process.env, ...env, npm_config_update_notifier: "false", npm_config_offline: "true" };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
   const npm = spawn("npm", ["run", "--silent", "demo", "--", ...args], {
     cwd: process.cwd(),
-    env: { ...process.env, ...env, npm_config_update_notifier: "false", npm_config_offline: "true" },
+    env: merged,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";

@@ -15,7 +15,7 @@ import { startRedisCluster } from "../../src/platform/dev-infra-redis-cluster.ts
  * Test files left out, and why. Each needs a standalone Redis by nature; they still pass in the regular run.
  */
 export const EXCLUDED_ON_CLUSTER: Readonly<Record<string, string>> = {
-  // (filled in from the first cluster runs; see README "Redis Cluster")
+  // None: the files that need a standalone Redis (restarted, paused, stopped) start a private one of their own.
 };
 
 const vitest = fileURLToPath(new URL("../../node_modules/vitest/vitest.mjs", import.meta.url));

@@ -8,7 +8,7 @@
  */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
+import { ALGORITHMS, createScoreScratch, DEFAULT_TRAIN, scoreAllAlgorithms, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
 import { topK } from "./algorithms/top-k.ts";
 import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
 import type { ModelStore } from "./model-store.ts";
@@ -104,6 +104,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     let items = 0;
     const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
+    const scratch = createScoreScratch(stored.model.items);
     let slice = performance.now();
     for (const userId of ids) {
       // Yield to the event loop every ~20 ms of scoring, so BullMQ lock renewals and health checks of this process
@@ -118,7 +119,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         const i = index.get(m);
         if (i !== undefined) exclude[i] = 1;
       }
-      const scores = scoreAllAlgorithms(stored.model, history, exclude);
+      const scores = scoreAllAlgorithms(stored.model, history, exclude, stored.model.params, scratch);
       const pick = createReasonPicker(stored.model, history);
       for (const algorithm of ALGORITHMS) {
         const best = topK(scores[algorithm], opts.topN, { exclude, floor: 0 });
