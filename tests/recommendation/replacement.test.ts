@@ -85,6 +85,8 @@ async function holder(): Promise<pg.Client> {
 async function blockedBy(c: pg.Client, count = 1): Promise<number[]> {
   const until = Date.now() + 20_000;
   for (;;) {
+    // `c` holds its locks in an open transaction, where pg_stat_activity would stay as its first read saw it.
+    await c.query("select pg_stat_clear_snapshot()");
     const r = await c.query<{ pid: number }>("select pid from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))");
     if (r.rows.length >= count) return r.rows.map((x) => x.pid);
     if (Date.now() > until) throw new Error(`not ${count} transaction(s) waiting on the test's lock within 20 s`);
