@@ -54,6 +54,24 @@ describe("profiles", () => {
     expect(reset.user?.profile?.timezone).toBe("UTC");
   });
 
+  it("GetMe (one statement) answers what UpdateProfile (the entities it just wrote) answers, every field set", async () => {
+    const u = await createTestUser(ts.deps);
+    const genres = await makeGenres(2);
+    await client.setFavoriteGenres({ genreIds: genres }, as(u));
+    const updated = await client.updateProfile(
+      {
+        user: { firstName: "Ada", lastName: "Lovelace", dateOfBirth: "1990-12-10", phoneNumber: "+33612345678", profile: { bio: "engines", avatarUrl: "https://img.example.com/a.png", preferredLanguage: "fr", timezone: "Europe/Paris", country: "FR" } },
+        updateMask: { paths: ["first_name", "last_name", "date_of_birth", "phone_number", "profile"] },
+      },
+      as(u),
+    );
+    const me = await client.getMe({}, as(u));
+    expect(me.user).toEqual(updated.user);
+    expect(me.user).toMatchObject({ dateOfBirth: "1990-12-10", phoneNumber: "+33612345678", profile: { avatarUrl: "https://img.example.com/a.png", country: "FR" } });
+    expect(me.user?.favoriteGenres.map((g) => g.id).sort()).toEqual([...genres].sort());
+    expect(me.user?.createdAt?.seconds).toBeGreaterThan(0n);
+  });
+
   it.each([
     [{ profile: { timezone: "Mars/Olympus" } }, "profile.timezone", "user.profile.timezone"],
     [{ profile: { country: "QQ" } }, "profile.country", "user.profile.country"],

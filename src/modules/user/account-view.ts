@@ -30,11 +30,36 @@ export async function loadFavoriteGenres(em: EntityManager, profileId: string): 
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The account of `userId`, or NOT_FOUND. */
+const PROFILE_COLUMNS = ["id", "user_id", "bio", "avatar", "preferred_language", "timezone", "country", "created_at", "updated_at"] as const;
+
+/**
+ * The account of `userId`, or NOT_FOUND, in one statement: GetMe is a hot signed-in read, and the user, profile and
+ * genres read one after the other held a pool connection for three round trips (bench:serving: 44 GetMe calls queued
+ * for a connection at 64 in flight). The rows become managed entities through `em.map`, as `findOne` would make them.
+ */
 export async function loadAccount(em: EntityManager, userId: string, phones: DataCipher, log: Logger): Promise<AccountView> {
-  const user = await em.findOne(User, userId);
-  if (!user) throw new NotFoundError("user", userId);
-  return viewOf(em, user, phones, log);
+  const rows = await em.execute<Record<string, unknown>[]>(
+    `select u.*, ${PROFILE_COLUMNS.map((c) => `p.${c} as "profile.${c}"`).join(", ")},
+            (select coalesce(json_agg(json_build_object('id', g.id::text, 'name', g.name, 'slug', g.slug)), '[]'::json)
+               from user_favorite_genres fg join genres g on g.id = fg.genre_id where fg.userprofile_id = p.id) as "profile.genres"
+       from users u left join user_profiles p on p.user_id = u.id
+      where u.id = ?::bigint`,
+    [userId],
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError("user", userId);
+  const userRow: Record<string, unknown> = {};
+  const profileRow: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith("profile.")) profileRow[k.slice("profile.".length)] = v;
+    else userRow[k] = v;
+  }
+  const user = em.map(User, userRow as never);
+  if (profileRow.id === null) return viewOf(em, user, phones, log); // no profile row: the defaults, with a warning
+  const favoriteGenres = (profileRow.genres as FavoriteGenreView[]).sort((a, b) => a.name.localeCompare(b.name));
+  delete profileRow.genres;
+  const profile = em.map(UserProfile, profileRow as never);
+  return { user, profile, favoriteGenres, phoneNumber: decryptPhone(user, phones, log) };
 }
 
 /** The view of an already loaded user. */
