@@ -41,7 +41,7 @@ export function hashTag(tag: string): string {
  * A Cluster client. Keys are spread over the slots (see `hashTag`; each BullMQ queue has a tagged prefix of its own,
  * platform/queues.ts), so every master holds part of the data and serves part of the load.
  */
-export function createCluster(url: string, opts: { keyPrefix?: string; name?: string; forWorker?: boolean; autoPipelining?: boolean } = {}): Cluster {
+export function createCluster(url: string, opts: { keyPrefix?: string; name?: string; forWorker?: boolean } = {}): Cluster {
   const t = clusterTarget(url);
   const options: ClusterOptions = {
     keyPrefix: opts.keyPrefix,
@@ -51,8 +51,6 @@ export function createCluster(url: string, opts: { keyPrefix?: string; name?: st
     // A failover elects a replica within the node timeout; slots are re-read on the MOVED that follows.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 300,
-    // As for one Redis (createRedis): one write per node per event-loop turn; never for BullMQ's connections.
-    enableAutoPipelining: opts.autoPipelining ?? false,
     redisOptions: {
       username: t.username,
       password: t.password,
@@ -85,7 +83,7 @@ export function redisOptions(url: string): RedisOptions {
 export function createRedis(url: string, opts: { keyPrefix?: string; name?: string } = {}): Redis {
   // A Cluster answers the same commands (MULTI, pipelines, Lua via defineCommand, keyPrefix); the modules keep
   // their `Redis` type and need not know which one they were given.
-  if (isClusterUrl(url)) return createCluster(url, { ...opts, autoPipelining: true }) as unknown as Redis;
+  if (isClusterUrl(url)) return createCluster(url, opts) as unknown as Redis;
   return new Redis({
     ...redisOptions(url),
     keyPrefix: opts.keyPrefix,
@@ -93,9 +91,9 @@ export function createRedis(url: string, opts: { keyPrefix?: string; name?: stri
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
-    // Commands issued in one event-loop turn (the cached reads of the calls in flight) go out in one write instead of
-    // one socket write each; bench:serving --profile showed ioredis's per-command writes among a cached call's costs.
-    enableAutoPipelining: true,
+    // No auto-pipelining: ioredis would hold each command until the next loop turn's setImmediate, so on a saturated
+    // server a cached read is sent only after its deadline's timer fired and falls back to PostgreSQL
+    // (tests/platform/timeout.test.ts fails with it on).
     // Reconnect forever with a capped delay: Redis coming back must heal the process.
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
