@@ -194,11 +194,15 @@ async function main(): Promise<void> {
     const store = new ModelStore(deps.redis);
     const rssBefore = process.memoryUsage().rss;
     t = performance.now();
-    const trained = await trainAndPublish(deps.orm, store, opts);
+    // What a worker would do with this configuration: REC_TUNE_SECONDS (default 60; 0 = no tuning) was read by
+    // loadConfig but never passed on before, so every run tuned for up to a minute after a validation fit of its own.
+    const trained = await trainAndPublish(deps.orm, store, { ...opts, tuneSeconds: config.recommendation.tuneSeconds });
     const trainWall = (performance.now() - t) / 1000;
     const peak = process.resourceUsage().maxRSS * 1024;
     const stored = (await store.current())!;
     console.log(`\ntraining: ${trainWall.toFixed(1)} s in all (load from PostgreSQL ${trained.loadSeconds.toFixed(1)} s, fit ${(trained.meta.trainSeconds - trained.loadSeconds).toFixed(1)} s, publish ${(trainWall - trained.meta.trainSeconds).toFixed(1)} s); ${load()}`);
+    const tuning = stored.meta.tuning?.validation;
+    console.log(`  tuning (REC_TUNE_SECONDS=${config.recommendation.tuneSeconds}): ${tuning ? `${tuning.seconds.toFixed(1)} s of the fit (validation model, ${tuning.candidates} settings${tuning.truncated ? ", cut by the budget" : ""})` : "off"}`);
     console.log(`  ${trained.meta.userCount} users × ${trained.meta.movieCount} movies, ${trained.meta.interactionCount} interactions (${trained.data.user.length} user-movie pairs); EASE on ${stored.model.ease.items.length} items, kNN ${stored.model.knn.indices.length} neighbours`);
     console.log(`  peak RSS ${mib(peak)} (before training ${mib(rssBefore)}); heap now ${mib(process.memoryUsage().heapUsed)}; artefact ${mib((await deps.redis.strlen(`rec:model:blob:${trained.meta.version}`)))} in Redis`);
 
