@@ -27,8 +27,10 @@ export async function loadFavoriteGenres(em: EntityManager, profileId: string): 
       const g = r.genre.getEntity();
       return { id: g.id, name: g.name, slug: g.slug };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort(byName);
 }
+
+const byName = (a: FavoriteGenreView, b: FavoriteGenreView) => a.name.localeCompare(b.name);
 
 const PROFILE_COLUMNS = ["id", "user_id", "bio", "avatar", "preferred_language", "timezone", "country", "created_at", "updated_at"] as const;
 
@@ -56,7 +58,7 @@ export async function loadAccount(em: EntityManager, userId: string, phones: Dat
   }
   const user = em.map(User, userRow as never);
   if (profileRow.id === null) return viewOf(em, user, phones, log); // no profile row: the defaults, with a warning
-  const favoriteGenres = (profileRow.genres as FavoriteGenreView[]).sort((a, b) => a.name.localeCompare(b.name));
+  const favoriteGenres = (profileRow.genres as FavoriteGenreView[]).sort(byName);
   delete profileRow.genres;
   const profile = em.map(UserProfile, profileRow as never);
   return { user, profile, favoriteGenres, phoneNumber: decryptPhone(user, phones, log) };
