@@ -22,23 +22,31 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { RecommendationService } from "../../gen/movierec/recommendation/v1/recommendation_service_pb.js";
 import { Algorithm } from "../../gen/movierec/recommendation/v1/recommendation_pb.js";
-import { loadConfig } from "../platform/config.ts";
+import { loadConfig, type Config } from "../platform/config.ts";
 import { ensureInfrastructure } from "../platform/dev-infra.ts";
-import { createLogger } from "../platform/logger.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
 import { migrateUp } from "../platform/migrations.ts";
 import { openOrm } from "../platform/orm.ts";
 import { createUserModule } from "../modules/user/index.ts";
 import { ModelStore } from "../modules/recommendation/model-store.ts";
 import { rescoreUser, scoreAllUsers, trainAndPublish } from "../modules/recommendation/scoring.ts";
 import { invalidateUser } from "../modules/recommendation/serving-cache.ts";
-import { closeAppDeps, dependencyProbes, openAppDeps } from "../server/app-deps.ts";
+import { closeAppDeps, dependencyProbes, openAppDeps, type AppDeps } from "../server/app-deps.ts";
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
 import { percentile, ratePerSecond, runLoad, type LoadResult } from "./load.ts";
 
 const { values: args } = parseArgs({
-  options: { scale: { type: "string" }, calls: { type: "string" }, concurrency: { type: "string" }, "rescore-samples": { type: "string" }, "max-items": { type: "string" } },
+  options: {
+    scale: { type: "string" }, calls: { type: "string" }, concurrency: { type: "string" }, "rescore-samples": { type: "string" }, "max-items": { type: "string" },
+    // For iterating on one phase: keep the generated database (and the published model) for a later `--reuse`.
+    keep: { type: "boolean" }, reuse: { type: "string" }, phases: { type: "string" }, "score-users": { type: "string" },
+  },
 });
+const PHASES = new Set((args.phases ?? "train,score,rescore,grpc").split(","));
+for (const p of PHASES) if (!["train", "score", "rescore", "grpc"].includes(p)) throw new Error(`unknown phase ${p}: train, score, rescore, grpc`);
+/** Batch scoring stops after about this many users (the whole run when absent). */
+const scoreUsersLimit = args["score-users"] ? Number(args["score-users"]) : undefined;
 const scale = Number(args.scale ?? 1);
 if (!(scale > 0 && scale <= 1)) throw new Error("--scale must be in (0, 1]");
 const SIZES = { users: Math.round(100_000 * scale), movies: Math.round(50_000 * scale), interactions: Math.round(10_000_000 * scale) };
@@ -150,9 +158,9 @@ async function admin(adminUrl: string, sql: string, params: unknown[] = []): Pro
 async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${mib(totalmem())} RAM, node ${process.version}; scale ${scale}: ${JSON.stringify(SIZES)}; ${load()}`);
   const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
-  const suffix = randomBytes(4).toString("hex");
+  const suffix = args.reuse ?? randomBytes(4).toString("hex");
   const dbName = `movierec_bench_scoring_${suffix}`;
-  await admin(infra.databaseUrl, `create database "${dbName}"`);
+  if (!args.reuse) await admin(infra.databaseUrl, `create database "${dbName}"`);
   const dbUrl = new URL(infra.databaseUrl);
   dbUrl.pathname = `/${dbName}`;
   const config = loadConfig({
@@ -165,99 +173,128 @@ async function main(): Promise<void> {
   const deps = await openAppDeps(config, log);
   try {
     let t = performance.now();
-    await migrateUp(deps.orm);
-    await generateCatalogue(deps.orm.em.fork(), SIZES.movies, Math.max(1000, Math.round(200_000 * scale)));
-    console.log(`catalogue generated in ${seconds(t)} s`);
-    t = performance.now();
-    await generateInteractions(deps.orm.em.fork(), SIZES.users, SIZES.interactions);
-    console.log(`users and interactions generated in ${seconds(t)} s`);
-
-    // Signed-in callers for the gRPC part: real accounts (real sessions), with interactions like everyone's.
-    t = performance.now();
-    const users = createUserModule(deps);
-    const callers: { userId: string; headers: Record<string, string> }[] = [];
-    for (let k = 0; k < SIGNED_IN; k++) {
-      const name = `caller_${suffix}_${k}`;
-      const reg = await users.accounts.register(
-        { username: name, email: `${name}@bench.test`, password: `pw-${randomBytes(8).toString("hex")}`, firstName: "", lastName: "", dateOfBirth: "", phoneNumber: "", requestId: "" },
-        { ip: "127.0.0.1", userAgent: "bench" },
-      );
-      callers.push({ userId: reg.account.user.id, headers: { authorization: `Bearer ${reg.tokens.accessToken}` } });
-    }
-    await deps.orm.em.fork().execute(interactionsSql(`select id from users where username like 'caller\\_${suffix}\\_%'`, paretoScale(SIZES.interactions / SIZES.users)));
-    const counts = (await deps.orm.em.fork().execute<{ users: string; movies: string; interactions: string }[]>(
-      "select (select count(*) from users) users, (select count(*) from movies) movies, (select count(*) from user_movie_interactions) interactions",
-    ))[0]!;
-    console.log(`${SIGNED_IN} signed-in callers registered in ${seconds(t)} s; database holds ${counts.users} users, ${counts.movies} movies, ${counts.interactions} interactions`);
+    const callers = args.reuse ? [] : await generate(deps, suffix);
+    if (args.keep) console.log(`keeping the database and the model: rerun with --reuse ${suffix}`);
 
     // 1. Training.
     const store = new ModelStore(deps.redis);
-    const rssBefore = process.memoryUsage().rss;
-    t = performance.now();
-    // What a worker would do with this configuration: REC_TUNE_SECONDS (default 60; 0 = no tuning) was read by
-    // loadConfig but never passed on before, so every run tuned for up to a minute after a validation fit of its own.
-    const trained = await trainAndPublish(deps.orm, store, { ...opts, tuneSeconds: config.recommendation.tuneSeconds });
-    const trainWall = (performance.now() - t) / 1000;
-    const peak = process.resourceUsage().maxRSS * 1024;
-    const stored = (await store.current())!;
-    console.log(`\ntraining: ${trainWall.toFixed(1)} s in all (load from PostgreSQL ${trained.loadSeconds.toFixed(1)} s, fit ${(trained.meta.trainSeconds - trained.loadSeconds).toFixed(1)} s, publish ${(trainWall - trained.meta.trainSeconds).toFixed(1)} s); ${load()}`);
-    const tuning = stored.meta.tuning?.validation;
-    console.log(`  tuning (REC_TUNE_SECONDS=${config.recommendation.tuneSeconds}): ${tuning ? `${tuning.seconds.toFixed(1)} s of the fit (validation model, ${tuning.candidates} settings${tuning.truncated ? ", cut by the budget" : ""})` : "off"}`);
-    console.log(`  ${trained.meta.userCount} users × ${trained.meta.movieCount} movies, ${trained.meta.interactionCount} interactions (${trained.data.user.length} user-movie pairs); EASE on ${stored.model.ease.items.length} items, kNN ${stored.model.knn.indices.length} neighbours`);
-    console.log(`  peak RSS ${mib(peak)} (before training ${mib(rssBefore)}); heap now ${mib(process.memoryUsage().heapUsed)}; artefact ${mib((await deps.redis.strlen(`rec:model:blob:${trained.meta.version}`)))} in Redis`);
+    let stored = await store.current();
+    if (PHASES.has("train") || !stored) {
+      const rssBefore = process.memoryUsage().rss;
+      t = performance.now();
+      // What a worker would do with this configuration: REC_TUNE_SECONDS (default 60; 0 = no tuning) was read by
+      // loadConfig but never passed on before, so every run tuned for up to a minute after a validation fit of its own.
+      const trained = await trainAndPublish(deps.orm, store, { ...opts, tuneSeconds: config.recommendation.tuneSeconds });
+      const trainWall = (performance.now() - t) / 1000;
+      const peak = process.resourceUsage().maxRSS * 1024;
+      stored = (await store.current())!;
+      console.log(`\ntraining: ${trainWall.toFixed(1)} s in all (load from PostgreSQL ${trained.loadSeconds.toFixed(1)} s, fit ${(trained.meta.trainSeconds - trained.loadSeconds).toFixed(1)} s, publish ${(trainWall - trained.meta.trainSeconds).toFixed(1)} s); ${load()}`);
+      const tuning = stored.meta.tuning?.validation;
+      console.log(`  tuning (REC_TUNE_SECONDS=${config.recommendation.tuneSeconds}): ${tuning ? `${tuning.seconds.toFixed(1)} s of the fit (validation model, ${tuning.candidates} settings${tuning.truncated ? ", cut by the budget" : ""})` : "off"}`);
+      console.log(`  ${trained.meta.userCount} users × ${trained.meta.movieCount} movies, ${trained.meta.interactionCount} interactions (${trained.data.user.length} user-movie pairs); EASE on ${stored.model.ease.items.length} items, kNN ${stored.model.knn.indices.length} neighbours`);
+      console.log(`  peak RSS ${mib(peak)} (before training ${mib(rssBefore)}); heap now ${mib(process.memoryUsage().heapUsed)}; artefact ${mib((await deps.redis.strlen(`rec:model:blob:${trained.meta.version}`)))} in Redis`);
+    }
+    const model = stored;
 
     // 2. Batch scoring of everyone.
-    t = performance.now();
-    let lastReport = performance.now();
-    const all = await scoreAllUsers(deps.orm, deps.redis, stored, opts, {
-      onBatch: async (_after, done) => {
-        if (performance.now() - lastReport > 30_000) {
-          lastReport = performance.now();
-          console.log(`  … ${done} users scored after ${seconds(t)} s`);
-        }
-      },
-    });
-    const batchSeconds = (performance.now() - t) / 1000;
-    console.log(`batch scoring: ${all.users} users, ${all.rows} list items in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
-    console.log(`  time by phase, summed over concurrent batches: read histories ${(stats.read / 1000).toFixed(1)} s, compute ${(stats.compute / 1000).toFixed(1)} s, write (list COPY + reasons) ${(stats.write / 1000).toFixed(1)} s`);
+    if (PHASES.has("score")) {
+      t = performance.now();
+      let lastReport = performance.now();
+      const stop = new AbortController();
+      const all = await scoreAllUsers(deps.orm, deps.redis, model, opts, {
+        onBatch: async (_after, done) => {
+          if (scoreUsersLimit !== undefined && done >= scoreUsersLimit) stop.abort();
+          if (performance.now() - lastReport > 30_000) {
+            lastReport = performance.now();
+            console.log(`  … ${done} users scored after ${seconds(t)} s`);
+          }
+        },
+        signal: stop.signal,
+      });
+      const batchSeconds = (performance.now() - t) / 1000;
+      console.log(`batch scoring: ${all.users} users, ${all.rows} list items in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
+      console.log(`  time by phase, summed over concurrent batches: read histories ${(stats.read / 1000).toFixed(1)} s, compute ${(stats.compute / 1000).toFixed(1)} s, write (list COPY + reasons) ${(stats.write / 1000).toFixed(1)} s`);
+    }
 
     // 3. Incremental rescoring of single users (the job's work: read history, fold in, replace rows, reasons).
-    const sample = await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from users tablesample bernoulli (5) repeatable (7) limit ?", [rescoreSamples]);
-    const lat: number[] = [];
-    for (const { id } of sample) {
-      const t0 = performance.now();
-      await rescoreUser(deps.orm, deps.redis, stored, id, opts);
-      lat.push(performance.now() - t0);
+    if (PHASES.has("rescore")) {
+      const sample = await deps.orm.em.fork().execute<{ id: string }[]>("select id::text as id from users tablesample bernoulli (5) repeatable (7) limit ?", [rescoreSamples]);
+      const lat: number[] = [];
+      for (const { id } of sample) {
+        const t0 = performance.now();
+        await rescoreUser(deps.orm, deps.redis, model, id, opts);
+        lat.push(performance.now() - t0);
+      }
+      console.log(`incremental rescoring (one user, sequential, ${lat.length} users): p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(Math.max(...lat))}`);
     }
-    console.log(`incremental rescoring (one user, sequential, ${lat.length} users): p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(Math.max(...lat))}`);
 
     // 4. GetRecommendations over gRPC.
-    const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
-    try {
-      const client = createClient(RecommendationService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.port}` }));
-      const call = (i: number) => client.getRecommendations({ algorithm: Algorithm.HYBRID, limit: 20 }, { headers: callers[i % callers.length]!.headers });
-      const first = await call(0);
-      console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid; the callers run in the server's own process); ${load()}:`);
-      console.log(`  sample: ${first.recommendations.slice(0, 3).map((r) => `${r.movie?.title} (${r.score.toFixed(2)}, "${r.reason}")`).join(" | ")}`);
-      report("uncached (list dropped from Redis first)", await runLoad(calls, concurrency, call, (i) => invalidateUser(deps.redis, callers[i % callers.length]!.userId)));
-      await Promise.all(callers.map((_, i) => call(i)));
-      report("cached", await runLoad(calls, concurrency, call));
-    } finally {
-      await server.close();
-    }
+    if (PHASES.has("grpc") && callers.length > 0) await grpcPhase(config, log, deps, callers);
   } finally {
-    // Everything under this run's prefix goes (the model blob is tens of MiB).
-    let cursor = "0";
-    do {
-      const [next, keys] = await deps.redis.scan(cursor, "MATCH", `${config.redisPrefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await deps.redis.unlink(...keys.map((k) => k.slice(config.redisPrefix.length + 1)));
-    } while (cursor !== "0");
-    await closeAppDeps(deps);
-    await admin(infra.databaseUrl, "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [dbName]);
-    await admin(infra.databaseUrl, `drop database if exists "${dbName}"`);
+    if (!args.keep) await dropAll(config.redisPrefix, deps, infra.databaseUrl, dbName);
+    else await closeAppDeps(deps);
     await infra.stop();
   }
+}
+
+/** Generates the catalogue, the users and their interactions, and the signed-in callers of the gRPC phase. */
+async function generate(deps: AppDeps, suffix: string) {
+  let t = performance.now();
+  await migrateUp(deps.orm);
+  await generateCatalogue(deps.orm.em.fork(), SIZES.movies, Math.max(1000, Math.round(200_000 * scale)));
+  console.log(`catalogue generated in ${seconds(t)} s`);
+  t = performance.now();
+  await generateInteractions(deps.orm.em.fork(), SIZES.users, SIZES.interactions);
+  console.log(`users and interactions generated in ${seconds(t)} s`);
+
+  // Signed-in callers for the gRPC part: real accounts (real sessions), with interactions like everyone's.
+  t = performance.now();
+  const users = createUserModule(deps);
+  const callers: { userId: string; headers: Record<string, string> }[] = [];
+  for (let k = 0; k < SIGNED_IN; k++) {
+    const name = `caller_${suffix}_${k}`;
+    const reg = await users.accounts.register(
+      { username: name, email: `${name}@bench.test`, password: `pw-${randomBytes(8).toString("hex")}`, firstName: "", lastName: "", dateOfBirth: "", phoneNumber: "", requestId: "" },
+      { ip: "127.0.0.1", userAgent: "bench" },
+    );
+    callers.push({ userId: reg.account.user.id, headers: { authorization: `Bearer ${reg.tokens.accessToken}` } });
+  }
+  await deps.orm.em.fork().execute(interactionsSql(`select id from users where username like 'caller\\_${suffix}\\_%'`, paretoScale(SIZES.interactions / SIZES.users)));
+  const counts = (await deps.orm.em.fork().execute<{ users: string; movies: string; interactions: string }[]>(
+    "select (select count(*) from users) users, (select count(*) from movies) movies, (select count(*) from user_movie_interactions) interactions",
+  ))[0]!;
+  console.log(`${SIGNED_IN} signed-in callers registered in ${seconds(t)} s; database holds ${counts.users} users, ${counts.movies} movies, ${counts.interactions} interactions`);
+  return callers;
+}
+
+async function grpcPhase(config: Config, log: Logger, deps: AppDeps, callers: { userId: string; headers: Record<string, string> }[]): Promise<void> {
+  const server = await startServer({ config, log, probes: dependencyProbes(deps), impls: buildImpls(deps), authenticate: buildAuthenticator(deps) });
+  try {
+    const client = createClient(RecommendationService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.port}` }));
+    const call = (i: number) => client.getRecommendations({ algorithm: Algorithm.HYBRID, limit: 20 }, { headers: callers[i % callers.length]!.headers });
+    const first = await call(0);
+    console.log(`\nGetRecommendations over gRPC, ${concurrency} concurrent callers, ${calls} calls (${callers.length} signed-in users, limit 20, hybrid; the callers run in the server's own process); ${load()}:`);
+    console.log(`  sample: ${first.recommendations.slice(0, 3).map((r) => `${r.movie?.title} (${r.score.toFixed(2)}, "${r.reason}")`).join(" | ")}`);
+    report("uncached (list dropped from Redis first)", await runLoad(calls, concurrency, call, (i) => invalidateUser(deps.redis, callers[i % callers.length]!.userId)));
+    await Promise.all(callers.map((_, i) => call(i)));
+    report("cached", await runLoad(calls, concurrency, call));
+  } finally {
+    await server.close();
+  }
+}
+
+/** Everything the run created: its Redis keys (the model blob is tens of MiB) and its database. */
+async function dropAll(prefix: string, deps: AppDeps, adminUrl: string, dbName: string): Promise<void> {
+  // Everything under this run's prefix goes (the model blob is tens of MiB).
+  let cursor = "0";
+  do {
+    const [next, keys] = await deps.redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) await deps.redis.unlink(...keys.map((k) => k.slice(prefix.length + 1)));
+  } while (cursor !== "0");
+  await closeAppDeps(deps);
+  await admin(adminUrl, "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [dbName]);
+  await admin(adminUrl, `drop database if exists "${dbName}"`);
 }
 
 main().then(

@@ -8,8 +8,8 @@
  */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { ALGORITHMS, createScoreScratch, DEFAULT_TRAIN, scoreAllAlgorithms, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
-import { topK } from "./algorithms/top-k.ts";
+import { ALGORITHMS, DEFAULT_TRAIN, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
+import { createTopListScratch, topLists } from "./algorithms/top-lists.ts";
 import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
@@ -104,7 +104,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     let items = 0;
     const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
     const exclude = new Uint8Array(stored.model.items);
-    const scratch = createScoreScratch(stored.model.items);
+    const scratch = createTopListScratch(stored.model);
     let slice = performance.now();
     for (const userId of ids) {
       // Yield to the event loop every ~20 ms of scoring, so BullMQ lock renewals and health checks of this process
@@ -119,10 +119,10 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
         const i = index.get(m);
         if (i !== undefined) exclude[i] = 1;
       }
-      const scores = scoreAllAlgorithms(stored.model, history, exclude, stored.model.params, scratch);
+      const tops = topLists(stored.model, history, exclude, opts.topN, stored.model.params, scratch);
       const pick = createReasonPicker(stored.model, history);
       for (const algorithm of ALGORITHMS) {
-        const best = topK(scores[algorithm], opts.topN, { exclude, floor: 0 });
+        const best = tops[algorithm];
         // Scores in [0, 1]: relative to the user's best candidate of this algorithm.
         const top = best.scores[0] ?? 1;
         const movieIds: string[] = new Array(best.indices.length);
@@ -185,7 +185,7 @@ export async function scoreAllUsers(
   redis: Redis,
   stored: StoredModel,
   opts: ScoringOptions,
-  progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number } = {},
+  progress: { after?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number; signal?: AbortSignal } = {},
 ) {
   const { users, rows } = await scoreUserRange(orm, redis, stored, opts, progress);
   // The table was just rewritten: fresh statistics now, or the planner keeps the empty table's (with rows per item,
@@ -201,14 +201,15 @@ export async function analyzeRecommendations(orm: MikroORM): Promise<void> {
 
 /**
  * Scores the scorable users with ids in (`after`, `upTo`] (no upper bound when `upTo` is absent), batch by batch:
- * one shard of a sharded run (score-all-shards.ts), or the whole run. `onBatch` sees the last id done.
+ * one shard of a sharded run (score-all-shards.ts), or the whole run. `onBatch` sees the last id done; an aborted
+ * `signal` stops the run after the batches in flight (a bench scoring part of the users).
  */
 export async function scoreUserRange(
   orm: MikroORM,
   redis: Redis,
   stored: StoredModel,
   opts: ScoringOptions,
-  progress: { after?: string; upTo?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number } = {},
+  progress: { after?: string; upTo?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number; signal?: AbortSignal } = {},
 ) {
   let after = progress.after ?? "0";
   let users = 0;
@@ -216,7 +217,7 @@ export async function scoreUserRange(
   const now = new Date();
   // Two batches in flight by default: one computes in JS while the other's writes run in PostgreSQL.
   const parallel = progress.parallel ?? 2;
-  for (;;) {
+  while (!progress.signal?.aborted) {
     const batch = await scorableUsers(orm, after, SCORE_BATCH * parallel, progress.upTo);
     if (batch.length === 0) break;
     const parts = Array.from({ length: Math.ceil(batch.length / SCORE_BATCH) }, (_, k) => batch.slice(k * SCORE_BATCH, (k + 1) * SCORE_BATCH));

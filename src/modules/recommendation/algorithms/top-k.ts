@@ -8,19 +8,22 @@ export interface TopK {
 
 /**
  * The k best entries of `scores` whose `exclude[i]` is 0 (when given) and whose score is finite and above `floor`.
- * Ties go to the lower index, so results are deterministic.
+ * Ties go to the lower index, so results are deterministic. With `indices` (ascending), `scores[t]` is the score of
+ * item `indices[t]`: a sparse vector, ranked and excluded by item.
  */
-export function topK(scores: ArrayLike<number>, k: number, opts: { exclude?: Uint8Array; floor?: number } = {}): TopK {
+export function topK(scores: ArrayLike<number>, k: number, opts: { exclude?: Uint8Array; floor?: number; indices?: ArrayLike<number> } = {}): TopK {
   const n = scores.length;
   const floor = opts.floor ?? -Infinity;
   const ex = opts.exclude;
+  const ids = opts.indices;
   const hi = new Int32Array(k);
   const hs = new Float64Array(k);
   let size = 0;
   // worse(a, b): a ranks below b (lower score, or same score and higher index).
   const worse = (sa: number, ia: number, sb: number, ib: number) => sa < sb || (sa === sb && ia > ib);
-  for (let i = 0; i < n; i++) {
-    const s = scores[i];
+  for (let t = 0; t < n; t++) {
+    const s = scores[t];
+    const i = ids === undefined ? t : ids[t];
     if (!(s > floor) || s === Infinity || (ex !== undefined && ex[i] !== 0)) continue;
     if (size < k) {
       let c = size++;
