@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
+import { once } from "node:events";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import type { EntityManager } from "@mikro-orm/postgresql";
@@ -173,6 +174,8 @@ async function main(): Promise<void> {
   const deps = await openAppDeps(config, log);
   try {
     let t = performance.now();
+    // Generating takes long enough for Redis to connect; a reused database goes straight to Redis (no offline queue).
+    if (deps.redis.status !== "ready") await once(deps.redis, "ready");
     const callers = args.reuse ? [] : await generate(deps, suffix);
     if (args.keep) console.log(`keeping the database and the model: rerun with --reuse ${suffix}`);
 

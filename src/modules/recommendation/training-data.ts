@@ -2,12 +2,16 @@
  * Reads what the models train on from PostgreSQL: active movies with their content tokens, and every (user, movie)
  * pair's summed interaction weight and latest time, read in user-id ranges so memory stays flat at 10 million rows.
  */
+import { pipeline } from "node:stream/promises";
 import type { EntityManager } from "@mikro-orm/postgresql";
+import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
 import type { TrainingData, UserHistory } from "./algorithms/recommender.ts";
 import { overviewTokens } from "./algorithms/content.ts";
 import { interactionWeight, SEEN_TYPES, WEIGHT_SQL } from "./interaction-weights.ts";
 import type { InteractionType } from "./entities/index.ts";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
+import { Float8CopyReader } from "./pg-binary-copy.ts";
 
 export interface Catalogue {
   movieIds: string[];
@@ -36,47 +40,52 @@ export async function loadCatalogue(em: EntityManager): Promise<Catalogue> {
   return { movieIds, index, tokens };
 }
 
-/** Every user's aggregated interactions with active movies, in typed arrays (no per-interaction objects are kept). */
-export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, now: Date, chunk = 5_000): Promise<TrainingData & { userIds: string[]; interactionCount: number }> {
+/**
+ * Every user's aggregated interactions with active movies, in typed arrays (no per-interaction objects are kept).
+ * One binary COPY streams the (user, movie) aggregates in (user, movie) order (a GroupAggregate over the
+ * (user_id, movie_id, interaction_type) index, no sort): PostgreSQL aggregates on one core while this process
+ * reads the numbers on the other, with no row objects in between.
+ */
+export async function loadTrainingData(em: EntityManager, catalogue: Catalogue, now: Date): Promise<TrainingData & { userIds: string[]; interactionCount: number }> {
   const userIds: string[] = [];
   const user = new Growable(Int32Array);
   const item = new Growable(Int32Array);
   const weight = new Growable(Float32Array);
   const time = new Growable(Float64Array);
-  // Ids come back as float8 (exact below 2^53) so the hot loop neither allocates strings nor parses them.
+  // Ids come as float8 (exact below 2^53) so the hot loop neither allocates strings nor parses them.
   const index = new Map<number, number>();
   for (const [id, i] of catalogue.index) index.set(Number(id), i);
-  let after = "0";
   let interactionCount = 0;
-  for (;;) {
-    // Numeric order (ordering by the text column would sort "10" before "9" and make uneven chunks).
-    const ids = await em.execute<{ id: string }[]>("select distinct user_id::text as id, user_id from user_movie_interactions where user_id > ?::bigint order by user_id limit ?", [after, chunk]);
-    if (ids.length === 0) break;
-    const last = ids[ids.length - 1].id;
-    const rows = await em.execute<{ u: number; m: number; w: number; t: number; n: number }[]>(
-      `select user_id::float8 as u, movie_id::float8 as m, sum(${WEIGHT_SQL})::float8 as w, extract(epoch from max("timestamp"))::float8 as t, count(*)::float8 as n
-       from user_movie_interactions where user_id > ?::bigint and user_id <= ?::bigint group by user_id, movie_id
-       order by user_id, movie_id`,
-      [after, last],
-    );
-    // Users numbered in id order, entries in (user, movie) order: the same data always gives the same matrices, summed
-    // in the same order (float rounding included), so a training's tuning makes the same choices as the evaluation's.
-    const local = new Map<number, number>();
-    for (const r of rows) {
-      const i = index.get(r.m);
-      if (i === undefined) continue;
-      let u = local.get(r.u);
-      if (u === undefined) {
-        local.set(r.u, (u = userIds.length));
-        userIds.push(String(r.u));
-      }
-      user.push(u);
-      item.push(i);
-      weight.push(r.w);
-      time.push(r.t);
-      interactionCount += r.n;
+  let lastUser = -1;
+  let u = -1;
+  // Users numbered in id order, entries in (user, movie) order: the same data always gives the same matrices, summed
+  // in the same order (float rounding included), so a training's tuning makes the same choices as the evaluation's.
+  const reader = new Float8CopyReader(5, (r) => {
+    const i = index.get(r[1]);
+    if (i === undefined) return;
+    if (r[0] !== lastUser) {
+      lastUser = r[0];
+      u = userIds.length;
+      userIds.push(String(r[0]));
     }
-    after = last;
+    user.push(u);
+    item.push(i);
+    weight.push(r[2]);
+    time.push(r[3]);
+    interactionCount += r[4];
+  });
+  const pool: pg.Pool = await em.getConnection().getNativeClient();
+  const client = await pool.connect();
+  try {
+    await pipeline(
+      client.query(
+        copyTo(`copy (select user_id::float8 as u, movie_id::float8 as m, sum(${WEIGHT_SQL})::float8 as w, extract(epoch from max("timestamp"))::float8 as t, count(*)::float8 as n
+          from user_movie_interactions group by user_id, movie_id order by user_id, movie_id) to stdout with (format binary)`),
+      ),
+      reader.writable(),
+    );
+  } finally {
+    client.release();
   }
   return {
     users: userIds.length,
