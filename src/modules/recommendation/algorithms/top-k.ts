@@ -1,4 +1,4 @@
-/** Top-k selection over a dense score vector with a min-heap: O(n log k), no per-element objects. */
+/** Top-k selection over a score vector with a min-heap: O(n log k), no per-element objects. */
 
 export interface TopK {
   /** Column indices, best first. */
@@ -7,43 +7,48 @@ export interface TopK {
 }
 
 /**
- * The k best entries of `scores` whose `exclude[i]` is 0 (when given) and whose score is finite and above `floor`.
- * Ties go to the lower index, so results are deterministic. With `indices` (ascending), `scores[t]` is the score of
- * item `indices[t]`: a sparse vector, ranked and excluded by item.
+ * The k best (score, index) pairs offered, ties to the lower index. The heap's root is the worst kept, so once it is
+ * full most offers end at one comparison (`floorScore`), which the scan loops below read before calling `offer`.
  */
-export function topK(scores: ArrayLike<number>, k: number, opts: { exclude?: Uint8Array; floor?: number; indices?: ArrayLike<number> } = {}): TopK {
-  const n = scores.length;
-  const floor = opts.floor ?? -Infinity;
-  const ex = opts.exclude;
-  const ids = opts.indices;
-  const hi = new Int32Array(k);
-  const hs = new Float64Array(k);
-  let size = 0;
-  // worse(a, b): a ranks below b (lower score, or same score and higher index).
-  const worse = (sa: number, ia: number, sb: number, ib: number) => sa < sb || (sa === sb && ia > ib);
-  for (let t = 0; t < n; t++) {
-    const s = scores[t];
-    const i = ids === undefined ? t : ids[t];
-    if (!(s > floor) || s === Infinity || (ex !== undefined && ex[i] !== 0)) continue;
-    if (size < k) {
-      let c = size++;
+class TopKHeap {
+  readonly #k: number;
+  readonly #hi: Int32Array;
+  readonly #hs: Float64Array;
+  size = 0;
+  /** Scores below this can not enter (the root's score when full, else -Infinity). */
+  floorScore = -Infinity;
+
+  constructor(k: number) {
+    this.#k = k;
+    this.#hi = new Int32Array(k);
+    this.#hs = new Float64Array(k);
+  }
+
+  offer(s: number, i: number): void {
+    const hs = this.#hs;
+    const hi = this.#hi;
+    if (this.size < this.#k) {
+      let c = this.size++;
       while (c > 0) {
         const p = (c - 1) >> 1;
-        if (!worse(s, i, hs[p], hi[p])) break;
+        // Stop once the parent is worse than (s, i) (a min-heap by rank).
+        if (hs[p] < s || (hs[p] === s && hi[p] > i)) break;
         hs[c] = hs[p];
         hi[c] = hi[p];
         c = p;
       }
       hs[c] = s;
       hi[c] = i;
-    } else if (k > 0 && worse(hs[0], hi[0], s, i)) {
+    } else {
+      if (this.#k === 0 || !(hs[0] < s || (hs[0] === s && hi[0] > i))) return;
+      const size = this.size;
       let c = 0;
       for (;;) {
         const l = 2 * c + 1;
         if (l >= size) break;
         const r = l + 1;
-        const m = r < size && worse(hs[r], hi[r], hs[l], hi[l]) ? r : l;
-        if (!worse(hs[m], hi[m], s, i)) break;
+        const m = r < size && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l])) ? r : l;
+        if (!(hs[m] < s || (hs[m] === s && hi[m] > i))) break;
         hs[c] = hs[m];
         hi[c] = hi[m];
         c = m;
@@ -51,14 +56,53 @@ export function topK(scores: ArrayLike<number>, k: number, opts: { exclude?: Uin
       hs[c] = s;
       hi[c] = i;
     }
+    if (this.size === this.#k && this.#k > 0) this.floorScore = hs[0];
   }
-  // Pop the heap from the worst, filling from the back.
-  const indices = new Int32Array(size);
-  const out = new Float32Array(size);
-  const order = Array.from({ length: size }, (_, j) => j).sort((a, b) => (worse(hs[a], hi[a], hs[b], hi[b]) ? 1 : -1));
-  for (let j = 0; j < size; j++) {
-    indices[j] = hi[order[j]];
-    out[j] = hs[order[j]];
+
+  /** Best first. */
+  result(): TopK {
+    const { size } = this;
+    const hs = this.#hs;
+    const hi = this.#hi;
+    const order = Array.from({ length: size }, (_, j) => j).sort((a, b) => hs[b] - hs[a] || hi[a] - hi[b]);
+    return { indices: Int32Array.from(order, (j) => hi[j]), scores: Float32Array.from(order, (j) => hs[j]) };
   }
-  return { indices, scores: out };
+}
+
+/**
+ * The k best entries of `scores` whose `exclude[i]` is 0 (when given) and whose score is finite and above `floor`.
+ * Ties go to the lower index, so results are deterministic. With `indices` (ascending), `scores[t]` is the score of
+ * item `indices[t]`: a sparse vector, ranked and excluded by item.
+ */
+export function topK(scores: ArrayLike<number>, k: number, opts: { exclude?: Uint8Array; floor?: number; indices?: ArrayLike<number> } = {}): TopK {
+  if (opts.indices === undefined && scores instanceof Float32Array) return topKFloat32(scores, k, opts.exclude, opts.floor);
+  const n = scores.length;
+  const floor = opts.floor ?? -Infinity;
+  const ex = opts.exclude;
+  const ids = opts.indices;
+  const heap = new TopKHeap(k);
+  for (let t = 0; t < n; t++) {
+    const s = scores[t];
+    if (!(s > floor) || s < heap.floorScore || s === Infinity) continue;
+    const i = ids === undefined ? t : ids[t];
+    if (ex !== undefined && ex[i] !== 0) continue;
+    heap.offer(s, i);
+  }
+  return heap.result();
+}
+
+/**
+ * The same over a dense Float32Array: the per-user lists of batch scoring rank two 50,000-item vectors each, and a
+ * loop that only ever sees one array type is several times faster than the shared one seeing four.
+ */
+function topKFloat32(scores: Float32Array, k: number, ex: Uint8Array | undefined, floor = -Infinity): TopK {
+  const n = scores.length;
+  const heap = new TopKHeap(k);
+  for (let i = 0; i < n; i++) {
+    const s = scores[i];
+    if (!(s > floor) || s < heap.floorScore || s === Infinity) continue;
+    if (ex !== undefined && ex[i] !== 0) continue;
+    heap.offer(s, i);
+  }
+  return heap.result();
 }
