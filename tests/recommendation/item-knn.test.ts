@@ -5,7 +5,8 @@
 // apart and merged (how threads split the work).
 import { describe, expect, it } from "vitest";
 import { csrFromCoo, transpose, type Csr } from "../../src/modules/recommendation/algorithms/csr.ts";
-import { columnNorms, NeighbourHeaps, offerPairs, trainItemKnn } from "../../src/modules/recommendation/algorithms/item-knn.ts";
+import { columnNorms, NeighbourHeaps, PairSweeper, trainItemKnn } from "../../src/modules/recommendation/algorithms/item-knn.ts";
+import { equalWorkRanges } from "../../src/modules/recommendation/algorithms/item-knn-threads.ts";
 import { seededRandom } from "../../src/platform/seeded-random.ts";
 
 function matrix(seed: number, users: number, items: number, entries: number): Csr {
@@ -67,11 +68,33 @@ describe("item-kNN training", () => {
     const whole = trainItemKnn(x, { k: 7, shrink: 3 });
     const parts = [0, 13, 40, 80];
     const merged = new NeighbourHeaps(xt.rows, 7);
-    for (let p = 0; p + 1 < parts.length; p++) {
-      const h = new NeighbourHeaps(xt.rows, 7);
-      offerPairs(x, xt, norms, 3, parts[p], parts[p + 1], h);
-      merged.merge(h);
-    }
+    // Out of order, two ranges on one sweeper (its cursors must restart with each range).
+    const sweeper = new PairSweeper(x, xt, norms, 3);
+    const a = new NeighbourHeaps(xt.rows, 7);
+    sweeper.sweep(parts[2], parts[3], a);
+    sweeper.sweep(parts[0], parts[1], a);
+    const b = new NeighbourHeaps(xt.rows, 7);
+    new PairSweeper(x, xt, norms, 3).sweep(parts[1], parts[2], b);
+    merged.merge(b);
+    merged.merge(a);
     expect(rows(merged.toCsr())).toEqual(rows(whole));
+  });
+});
+
+describe("item-kNN training on several threads", () => {
+  it("gives the definition's neighbours with the sweep split over helper threads", () => {
+    const x = matrix(5, 150, 90, 2500);
+    for (const threads of [2, 3]) expect(rows(trainItemKnn(x, { k: 9, shrink: 1, threads }))).toEqual(bruteForce(x, 9, 1));
+  });
+
+  it("splits the items into ranges of about equal sweep work", () => {
+    const x = matrix(6, 400, 300, 20000);
+    const bounds = [...equalWorkRanges(x, 300, 4)];
+    expect(bounds[0]).toBe(0);
+    expect(bounds.at(-1)).toBe(300);
+    expect(bounds.length).toBeGreaterThanOrEqual(4);
+    expect(bounds.every((b, k) => k === 0 || b > bounds[k - 1])).toBe(true);
+    // Popular items come first (skewed draw), so equal work is far from equal item counts.
+    expect(bounds[2]).toBeLessThan(100);
   });
 });

@@ -9,13 +9,23 @@
  * nearly all of training (94 s of 108 s on 2 Dec 2026).
  */
 import { transpose, type Csr } from "./csr.ts";
+import { sweepInThreads } from "./item-knn-threads.ts";
 
-/** Item × item similarities, each row the item's top-k neighbours (never itself), values in (0, 1], ties to the lower item. */
-export function trainItemKnn(x: Csr, opts: { k: number; shrink: number }): Csr {
+/**
+ * Item × item similarities, each row the item's top-k neighbours (never itself), values in (0, 1], ties to the lower
+ * item. With `threads` > 1, that many threads (this one and helpers, item-knn-threads.ts) take ranges of items from a
+ * shared counter and their heaps are merged: the same result, on more cores.
+ */
+export function trainItemKnn(x: Csr, opts: { k: number; shrink: number; threads?: number }): Csr {
   const xt = transpose(x);
-  const heaps = new NeighbourHeaps(xt.rows, opts.k);
-  offerPairs(x, xt, columnNorms(xt), opts.shrink, 0, xt.rows, heaps);
-  return heaps.toCsr();
+  const norms = columnNorms(xt);
+  const threads = Math.max(1, Math.min(opts.threads ?? 1, xt.rows));
+  if (threads === 1) {
+    const heaps = new NeighbourHeaps(xt.rows, opts.k);
+    new PairSweeper(x, xt, norms, opts.shrink).sweep(0, xt.rows, heaps);
+    return heaps.toCsr();
+  }
+  return sweepInThreads(x, xt, norms, opts.k, opts.shrink, threads);
 }
 
 /** The Euclidean norm of each item column (rows of `xt`). */
@@ -30,46 +40,80 @@ export function columnNorms(xt: Csr): Float64Array {
 }
 
 /**
- * Offers sim(a, b) for every a in [from, to) and b > a with a positive dot product to both items' heaps. A range of
- * items is a unit of work on its own (threads can take ranges and merge their heaps).
+ * Offers sim(a, b) for every a in a range and b > a with a positive dot product to both items' heaps. A range of items
+ * is a unit of work on its own: threads take ranges in any order and merge their heaps (item-knn-threads.ts). The
+ * buffers are the sweeper's, reused from range to range.
  */
-export function offerPairs(x: Csr, xt: Csr, norms: Float64Array, shrink: number, from: number, to: number, heaps: NeighbourHeaps): void {
-  const items = xt.rows;
-  // cursor[u]: where in user u's row (ascending items) the next item of the sweep is; items are visited in order, so
-  // when a comes up in u's row it is exactly there, and the items after it start at cursor[u] + 1.
-  const cursor = new Int32Array(x.rows);
-  for (let u = 0; u < x.rows; u++) cursor[u] = lowerBound(x.indices, x.indptr[u], x.indptr[u + 1], from);
-  const acc = new Float64Array(items);
-  const touched = new Int32Array(items);
+export class PairSweeper {
+  readonly #x: Csr;
+  readonly #xt: Csr;
+  readonly #norms: Float64Array;
+  readonly #shrink: number;
+  readonly #acc: Float64Array;
+  readonly #touched: Int32Array;
   // mark[b] === a + 1: b is in `touched` for a. (Testing acc[b] === 0 instead listed b again after each zero product
   // — stored zero weights — and a popular item's list could outgrow the array, silently dropping neighbours.)
-  const mark = new Int32Array(items);
-  for (let a = from; a < to; a++) {
-    let nt = 0;
-    const stamp = a + 1;
-    for (let p = xt.indptr[a]; p < xt.indptr[a + 1]; p++) {
-      const u = xt.indices[p];
-      const va = xt.data[p];
-      const start = ++cursor[u];
-      const end = x.indptr[u + 1];
-      for (let q = start; q < end; q++) {
-        const b = x.indices[q];
-        if (mark[b] !== stamp) {
-          mark[b] = stamp;
-          touched[nt++] = b;
+  readonly #mark: Int32Array;
+  // cursor[u]: where in user u's row (ascending items) the sweep's next item is, valid while cursorRange[u] is the
+  // current range's number; items are visited in order, so when a comes up in u's row it is at cursor[u].
+  readonly #cursor: Int32Array;
+  readonly #cursorRange: Int32Array;
+  #range = 0;
+
+  constructor(x: Csr, xt: Csr, norms: Float64Array, shrink: number) {
+    this.#x = x;
+    this.#xt = xt;
+    this.#norms = norms;
+    this.#shrink = shrink;
+    this.#acc = new Float64Array(xt.rows);
+    this.#touched = new Int32Array(xt.rows);
+    this.#mark = new Int32Array(xt.rows);
+    this.#cursor = new Int32Array(x.rows);
+    this.#cursorRange = new Int32Array(x.rows);
+  }
+
+  sweep(from: number, to: number, heaps: NeighbourHeaps): void {
+    const x = this.#x;
+    const xt = this.#xt;
+    const norms = this.#norms;
+    const acc = this.#acc;
+    const touched = this.#touched;
+    const mark = this.#mark;
+    const cursor = this.#cursor;
+    const cursorRange = this.#cursorRange;
+    const range = ++this.#range;
+    for (let a = from; a < to; a++) {
+      let nt = 0;
+      const stamp = a + 1;
+      for (let p = xt.indptr[a]; p < xt.indptr[a + 1]; p++) {
+        const u = xt.indices[p];
+        const va = xt.data[p];
+        // First meeting of u in this range: find a in its row.
+        if (cursorRange[u] !== range) {
+          cursorRange[u] = range;
+          cursor[u] = lowerBound(x.indices, x.indptr[u], x.indptr[u + 1], a);
         }
-        acc[b] += va * x.data[q];
+        const start = ++cursor[u];
+        const end = x.indptr[u + 1];
+        for (let q = start; q < end; q++) {
+          const b = x.indices[q];
+          if (mark[b] !== stamp) {
+            mark[b] = stamp;
+            touched[nt++] = b;
+          }
+          acc[b] += va * x.data[q];
+        }
       }
-    }
-    const na = norms[a];
-    for (let t = 0; t < nt; t++) {
-      const b = touched[t];
-      const dot = acc[b];
-      acc[b] = 0;
-      if (dot <= 0) continue;
-      const sim = Math.fround(dot / (na * norms[b] + shrink));
-      heaps.offer(a, sim, b);
-      heaps.offer(b, sim, a);
+      const na = norms[a];
+      for (let t = 0; t < nt; t++) {
+        const b = touched[t];
+        const dot = acc[b];
+        acc[b] = 0;
+        if (dot <= 0) continue;
+        const sim = Math.fround(dot / (na * norms[b] + this.#shrink));
+        heaps.offer(a, sim, b);
+        heaps.offer(b, sim, a);
+      }
     }
   }
 }
@@ -94,6 +138,11 @@ export class NeighbourHeaps {
   readonly sizes: Int32Array;
   readonly ids: Int32Array;
   readonly sims: Float64Array;
+  /**
+   * The root's similarity of each full heap (-Infinity until full): most offers are below it and end on this small
+   * array instead of a random read of the large ones (the sweep is bound by those reads on 2 threads).
+   */
+  readonly #floors: Float64Array;
 
   constructor(rows: number, k: number, state?: { sizes: Int32Array; ids: Int32Array; sims: Float64Array }) {
     this.rows = rows;
@@ -101,9 +150,12 @@ export class NeighbourHeaps {
     this.sizes = state?.sizes ?? new Int32Array(rows);
     this.ids = state?.ids ?? new Int32Array(rows * k);
     this.sims = state?.sims ?? new Float64Array(rows * k);
+    this.#floors = new Float64Array(rows).fill(-Infinity);
+    for (let row = 0; row < rows; row++) if (this.sizes[row] === k && k > 0) this.#floors[row] = this.sims[row * k];
   }
 
   offer(row: number, s: number, id: number): void {
+    if (s < this.#floors[row]) return;
     const k = this.k;
     if (k === 0) return;
     const base = row * k;
@@ -122,6 +174,7 @@ export class NeighbourHeaps {
       }
       hs[base + c] = s;
       hi[base + c] = id;
+      if (size + 1 === k) this.#floors[row] = hs[base];
       return;
     }
     if (!(hs[base] < s || (hs[base] === s && hi[base] > id))) return;
@@ -138,6 +191,7 @@ export class NeighbourHeaps {
     }
     hs[base + c] = s;
     hi[base + c] = id;
+    this.#floors[row] = hs[base];
   }
 
   /** Offers everything `other` holds (heaps of the same shape filled from other item ranges). */
