@@ -13,7 +13,7 @@
  * structure, so this measures cost, not quality (that is `npm run eval`). Everything it creates is dropped at the end.
  */
 import { randomBytes } from "node:crypto";
-import { cpus, loadavg, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { parseArgs } from "node:util";
@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     scale: { type: "string" }, calls: { type: "string" }, concurrency: { type: "string" }, "rescore-samples": { type: "string" }, "max-items": { type: "string" },
     // For iterating on one phase: keep the generated database (and the published model) for a later `--reuse`.
     keep: { type: "boolean" }, reuse: { type: "string" }, phases: { type: "string" }, "score-users": { type: "string" },
+    // Scoring threads of the one process the bench runs (REC_SCORE_THREADS of a worker; default: every core).
+    threads: { type: "string" },
   },
 });
 const PHASES = new Set((args.phases ?? "train,score,rescore,grpc").split(","));
@@ -57,7 +59,8 @@ const rescoreSamples = Number(args["rescore-samples"] ?? 200);
 const maxItems = Number(args["max-items"] ?? 2500);
 const SIGNED_IN = 128;
 const stats = { read: 0, compute: 0, write: 0 };
-const opts = { topN: 100, maxItems, stats };
+const threads = Number(args.threads ?? availableParallelism());
+const opts = { topN: 100, maxItems, stats, threads };
 const load = () => `load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`;
 
 /** Pareto activity (α = 1.5, capped) with the scale parameter that gives the target mean before de-duplication. */
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
         signal: stop.signal,
       });
       const batchSeconds = (performance.now() - t) / 1000;
-      console.log(`batch scoring: ${all.users} users, ${all.rows} list items in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
+      console.log(`batch scoring: ${all.users} users, ${all.rows} list items in ${batchSeconds.toFixed(1)} s (${(all.users / batchSeconds).toFixed(0)} users/s, ${threads} scoring thread${threads === 1 ? "" : "s"}); peak RSS ${mib(process.resourceUsage().maxRSS * 1024)}; ${load()}`);
       console.log(`  time by phase, summed over concurrent batches: read histories ${(stats.read / 1000).toFixed(1)} s, compute ${(stats.compute / 1000).toFixed(1)} s, write (list COPY + reasons) ${(stats.write / 1000).toFixed(1)} s`);
     }
 

@@ -99,6 +99,8 @@ export interface RecommendationConfig {
   readonly tuneSeconds: number;
   /** Scorable users per range of a full scoring run, the unit a worker process takes from the queue (REC_SCORE_SHARD_USERS). */
   readonly scoreShardUsers: number;
+  /** Threads computing batch scoring's lists in each worker process; 1 = the process's own thread (REC_SCORE_THREADS). */
+  readonly scoreThreads: number;
 }
 
 /** Five cron fields (minute hour day month weekday) of numbers, ranges, lists, steps, `*` — or empty. */
@@ -311,6 +313,8 @@ export function loadConfig(env: Env = process.env): Config {
       bootstrapMinInteractions: int("REC_BOOTSTRAP_MIN_INTERACTIONS", 50, 0, 1_000_000_000),
       tuneSeconds: int("REC_TUNE_SECONDS", 60, 0, 3600),
       scoreShardUsers: int("REC_SCORE_SHARD_USERS", 5000, 1, 10_000_000),
+      // The cores left per worker process: with one process per core (the default) each scores on its own thread.
+      scoreThreads: int("REC_SCORE_THREADS", Math.max(1, Math.floor(availableParallelism() / workerProcesses)), 1, 256),
     },
     workerScheduleCheckMs: int("WORKER_SCHEDULE_CHECK_MS", 5_000, 100, 3_600_000),
     workerLockMs: int("WORKER_LOCK_MS", 30_000, 500, 3_600_000),

@@ -61,6 +61,8 @@ beforeAll(async () => {
     REC_TOP_N: "10",
     REC_MAX_ITEMS: "400",
     REC_SCORE_SHARD_USERS: String(SHARD_USERS),
+    // Lists computed on scoring threads (score-threads.ts): exactly once holds with the compute off the process's thread.
+    REC_SCORE_THREADS: "2",
     DIGEST_TICK_MS: "3600000",
     // A killed worker's ranges are found stalled and taken by the other within a few seconds.
     WORKER_LOCK_MS: "2000",

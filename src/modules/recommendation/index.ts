@@ -38,7 +38,7 @@ export function createRecommendationModule(
   options: Partial<RecommendationOptions> = {},
 ) {
   const rc = deps.config?.recommendation;
-  const fromConfig: Partial<RecommendationOptions> = rc ? { topN: rc.topN, rescoreDebounceMs: rc.rescoreDebounceMs, maxItems: rc.maxItems, tuneSeconds: rc.tuneSeconds } : {};
+  const fromConfig: Partial<RecommendationOptions> = rc ? { topN: rc.topN, rescoreDebounceMs: rc.rescoreDebounceMs, maxItems: rc.maxItems, tuneSeconds: rc.tuneSeconds, scoreThreads: rc.scoreThreads } : {};
   const opts = { ...DEFAULT_OPTIONS, ...fromConfig, ...options };
   const trainCron = rc?.trainCron ?? "";
   const store = new ModelStore(deps.redis);

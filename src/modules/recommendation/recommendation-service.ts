@@ -32,6 +32,8 @@ export interface RecommendationOptions {
   maxItems: number;
   /** Seconds each training spends tuning the hybrid on a validation split of its data (0: serve the defaults). */
   tuneSeconds: number;
+  /** Threads computing batch scoring's lists (1: the process's own thread). */
+  scoreThreads?: number;
 }
 
 export const DEFAULT_OPTIONS: RecommendationOptions = { topN: 100, rescoreDebounceMs: 2000, maxItems: 2500, tuneSeconds: 60 };

@@ -39,7 +39,7 @@ export function createScoringProcessors(deps: {
   /** Scorable users per range of a full scoring run (REC_SCORE_SHARD_USERS). */
   shardUsers?: number;
 }): Record<string, ScoringProcessor> {
-  const opts = { topN: deps.options.topN, maxItems: deps.options.maxItems };
+  const opts = { topN: deps.options.topN, maxItems: deps.options.maxItems, threads: deps.options.scoreThreads };
   const shards = { orm: deps.orm, redis: deps.redis, store: deps.store, scoringQueue: deps.scoringQueue, options: opts, shardUsers: deps.shardUsers ?? DEFAULT_SHARD_USERS };
   const guard = { ...DEFAULT_GUARD, ...deps.guard };
   return {

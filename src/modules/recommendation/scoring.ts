@@ -8,16 +8,17 @@
  */
 import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
-import { ALGORITHMS, DEFAULT_TRAIN, type AlgorithmName, type TrainOptions } from "./algorithms/recommender.ts";
-import { createTopListScratch, topLists } from "./algorithms/top-lists.ts";
-import { loadCatalogue, loadTrainingData, loadUserHistories } from "./training-data.ts";
+import { DEFAULT_TRAIN, type TrainOptions } from "./algorithms/recommender.ts";
+import { loadCatalogue, loadTrainingData, loadUserHistories, type UserState } from "./training-data.ts";
+import { addUserLists, createUserListsScratch, type BatchLists } from "./user-lists.ts";
+import { scoringThreadsFor } from "./score-threads.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
 import { invalidateUser } from "./serving-cache.ts";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
-import { clientExecutor, inPgTransaction, replaceLists, type ScoredList } from "./list-writer.ts";
+import { clientExecutor, inPgTransaction, replaceLists } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
-import { createReasonPicker, encodeReasons, storeReasons } from "./reasons.ts";
+import { encodeReasons, storeReasons } from "./reasons.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
 import type { FitProgress } from "./training/fit-model.ts";
 import { DEFAULT_TUNE_BUDGET } from "../../eval/tune.ts";
@@ -27,6 +28,8 @@ export interface ScoringOptions {
   maxItems: number;
   /** When given, batch scoring adds its time per phase here, in ms summed over batches (the bench prints it). */
   stats?: ScoringStats;
+  /** Threads computing batches' lists (REC_SCORE_THREADS); 1 or absent: this thread. */
+  threads?: number;
 }
 
 /** Where batch scoring spends its time (ms, summed over batches, so concurrent batches can add up past the wall time). */
@@ -100,55 +103,17 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     };
     const states = await loadUserHistories(tx, ids, index);
     lap("read");
-    const lists: ScoredList[] = [];
-    let items = 0;
-    const reasonsOf: { userId: string; algorithm: AlgorithmName; movieIds: string[]; because: number[]; fallback?: string }[] = [];
-    const exclude = new Uint8Array(stored.model.items);
-    const scratch = createTopListScratch(stored.model);
-    let slice = performance.now();
-    for (const userId of ids) {
-      // Yield to the event loop every ~20 ms of scoring, so BullMQ lock renewals and health checks of this process
-      // are never starved by a batch (a lost lock makes the job "stall" and run again).
-      if (performance.now() - slice > 20) {
-        await new Promise((r) => setImmediate(r));
-        slice = performance.now();
-      }
-      const { history, seen } = states.get(userId)!;
-      exclude.fill(0);
-      for (const m of seen) {
-        const i = index.get(m);
-        if (i !== undefined) exclude[i] = 1;
-      }
-      const tops = topLists(stored.model, history, exclude, opts.topN, stored.model.params, scratch);
-      const pick = createReasonPicker(stored.model, history);
-      for (const algorithm of ALGORITHMS) {
-        const best = tops[algorithm];
-        // Scores in [0, 1]: relative to the user's best candidate of this algorithm.
-        const top = best.scores[0] ?? 1;
-        const movieIds: string[] = new Array(best.indices.length);
-        const listScores: number[] = new Array(best.indices.length);
-        const because: number[] = new Array(best.indices.length);
-        for (let k = 0; k < best.indices.length; k++) {
-          const j = best.indices[k];
-          movieIds[k] = stored.movieIds[j];
-          listScores[k] = Math.min(1, Math.max(0, best.scores[k] / top));
-          because[k] = pick(algorithm, j);
-        }
-        lists.push({ userId, algorithm, movieIds, scores: listScores });
-        items += movieIds.length;
-        // Without anything liked yet, favourite genres are what steers the list.
-        const genresOnly = algorithm !== "trending" && !Array.from(history.values).some((v) => v > 0) && (history.extraTokens?.size ?? 0) > 0;
-        reasonsOf.push({ userId, algorithm, movieIds, because, ...(genresOnly ? { fallback: "Popular in your favourite genres" } : {}) });
-      }
-    }
+    const computed = opts.threads !== undefined && opts.threads > 1 && ids.length > 1
+      ? await scoringThreadsFor(stored, opts.threads).compute(ids, states, opts.topN)
+      : await computeHere(stored, ids, states, opts.topN);
     lap("compute");
-    await replaceLists(client, ids, lists, now);
-    const titles = await titlesOf(tx, stored, new Set(reasonsOf.flatMap((r) => r.because.filter((b) => b >= 0))));
+    await replaceLists(client, ids, computed.lists, now);
+    const titles = await titlesOf(tx, stored, new Set(computed.reasons.flatMap((r) => r.because.filter((b) => b >= 0))));
     // Reasons go to Redis before COMMIT: a list is never served without its reasons (a reason for a movie that a
     // rolled-back batch did not store is simply never looked up).
-    await storeReasons(redis, reasonsOf.map((r) => ({ userId: r.userId, algorithm: r.algorithm, encoded: encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback) })));
+    await storeReasons(redis, computed.reasons.map((r) => ({ userId: r.userId, algorithm: r.algorithm, encoded: encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback) })));
     lap("write");
-    return items;
+    return computed.items;
   });
   for (const userId of ids) await invalidateUser(redis, userId);
   return written;
@@ -215,8 +180,9 @@ export async function scoreUserRange(
   let users = 0;
   let rows = 0;
   const now = new Date();
-  // Two batches in flight by default: one computes in JS while the other's writes run in PostgreSQL.
-  const parallel = progress.parallel ?? 2;
+  // Batches in flight by default: one computes while another's reads and writes run in PostgreSQL — on this thread,
+  // or one per scoring thread plus one on this thread's I/O.
+  const parallel = progress.parallel ?? ((opts.threads ?? 1) > 1 ? opts.threads! + 1 : 2);
   while (!progress.signal?.aborted) {
     const batch = await scorableUsers(orm, after, SCORE_BATCH * parallel, progress.upTo);
     if (batch.length === 0) break;
@@ -230,6 +196,24 @@ export async function scoreUserRange(
 }
 
 const indexOf = itemIndexOf;
+
+/**
+ * The batch's lists on this thread, yielding to the event loop every ~20 ms of scoring, so BullMQ lock renewals and
+ * health checks of this process are never starved by a batch (a lost lock makes the job "stall" and run again).
+ */
+async function computeHere(stored: StoredModel, ids: readonly string[], states: ReadonlyMap<string, UserState>, topN: number): Promise<BatchLists> {
+  const out: BatchLists = { lists: [], reasons: [], items: 0 };
+  const scratch = createUserListsScratch(stored);
+  let slice = performance.now();
+  for (const userId of ids) {
+    if (performance.now() - slice > 20) {
+      await new Promise((r) => setImmediate(r));
+      slice = performance.now();
+    }
+    addUserLists(stored, userId, states.get(userId)!, topN, scratch, out);
+  }
+  return out;
+}
 
 async function titlesOf(em: SqlExecutor, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {
   const ids = Array.from(items, (i) => stored.movieIds[i]);

@@ -1,0 +1,109 @@
+// Batch scoring computes lists on scoring threads (score-threads.ts) when REC_SCORE_THREADS > 1. A user's lists and
+// reasons must not depend on where they were computed, batches must come back to the batch that sent them whatever
+// the threads' order, and a batch that fails in a thread must fail alone (its transaction rolls back) while the pool
+// goes on serving the next ones.
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_TRAIN, trainRecommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
+import type { StoredModel } from "../../src/modules/recommendation/model-artefact.ts";
+import { ScoringThreads } from "../../src/modules/recommendation/score-threads.ts";
+import type { UserState } from "../../src/modules/recommendation/training-data.ts";
+import { addUserLists, createUserListsScratch, type BatchLists } from "../../src/modules/recommendation/user-lists.ts";
+import { seededRandom } from "../../src/platform/seeded-random.ts";
+
+const users = 70;
+const items = 120;
+
+function stored(): StoredModel {
+  const rnd = seededRandom(3);
+  const pairs = new Map<number, number>();
+  for (let k = 0; k < 2000; k++) pairs.set(Math.floor(rnd() * users) * items + Math.floor(rnd() * rnd() * items), rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 4) / 3);
+  const keys = [...pairs.keys()];
+  const model = trainRecommender(
+    {
+      users,
+      items,
+      user: Int32Array.from(keys, (k) => Math.floor(k / items)),
+      item: Int32Array.from(keys, (k) => k % items),
+      weight: Float32Array.from(keys, (k) => pairs.get(k)!),
+      time: Float64Array.from(keys, () => 1_700_000_000 + 86_400 * Math.floor(rnd() * 20)),
+      tokens: Array.from({ length: items }, (_, i) => [`g:${i % 5}`, `w:${Math.floor(rnd() * 30)}`]),
+      now: 1_702_000_000,
+    },
+    { ...DEFAULT_TRAIN, maxItems: 80 },
+  );
+  return { meta: { version: "v-test" } as StoredModel["meta"], movieIds: Array.from({ length: items }, (_, i) => String(1000 + i)), model };
+}
+
+function states(count: number, seed: number): Map<string, UserState> {
+  const rnd = seededRandom(seed);
+  const out = new Map<string, UserState>();
+  for (let u = 0; u < count; u++) {
+    // Some users with favourite genres only (the fallback reason), some with nothing liked.
+    const n = u % 6 === 3 ? 0 : 1 + Math.floor(rnd() * 30);
+    const hist = Array.from({ length: n }, () => Math.floor(rnd() * items));
+    out.set(String(500 + u), {
+      history: {
+        items: Int32Array.from(hist),
+        values: Float32Array.from(hist, () => (rnd() < 0.15 ? -1 : 1)),
+        times: Float64Array.from(hist, () => 1_700_000_000 + Math.floor(rnd() * 1e6)),
+        extraTokens: new Map(u % 3 === 0 ? [["g:2", 1]] : []),
+      },
+      seen: new Set(hist.filter(() => rnd() < 0.8).map((i) => String(1000 + i))),
+    });
+  }
+  return out;
+}
+
+function here(s: StoredModel, ids: string[], st: Map<string, UserState>): BatchLists {
+  const out: BatchLists = { lists: [], reasons: [], items: 0 };
+  const scratch = createUserListsScratch(s);
+  for (const id of ids) addUserLists(s, id, st.get(id)!, 25, scratch, out);
+  return out;
+}
+
+const pools: ScoringThreads[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+describe("scoring threads", () => {
+  it("give every batch the lists and reasons this thread computes, batches in flight on both threads", async () => {
+    const s = stored();
+    const pool = new ScoringThreads(s, 2);
+    pools.push(pool);
+    const st = states(60, 9);
+    const ids = [...st.keys()];
+    const batches = [ids.slice(0, 17), ids.slice(17, 40), ids.slice(40)];
+    const results = await Promise.all(batches.map((b) => pool.compute(b, st, 25)));
+    let lists = 0;
+    for (let k = 0; k < batches.length; k++) {
+      expect(results[k]).toEqual(here(s, batches[k], st));
+      lists += results[k].lists.length;
+    }
+    expect(lists).toBe(60 * 4);
+    // Something to compare: lists are not empty, and some reasons name a movie and some the genres fallback.
+    expect(results.flatMap((r) => r.lists).filter((l) => l.movieIds.length > 0).length).toBeGreaterThan(150);
+    expect(results.flatMap((r) => r.reasons).some((r) => r.because.some((b) => b >= 0))).toBe(true);
+    expect(results.flatMap((r) => r.reasons).some((r) => r.fallback !== undefined)).toBe(true);
+  });
+
+  it("fails a batch that fails in a thread, alone, and goes on with the next", async () => {
+    const s = stored();
+    const pool = new ScoringThreads(s, 2);
+    pools.push(pool);
+    const st = states(10, 4);
+    const ids = [...st.keys()];
+    // A user without a state makes the thread's compute throw.
+    const bad = pool.compute([ids[0], "999999"], st, 25);
+    const good = pool.compute(ids.slice(1, 5), st, 25);
+    await expect(bad).rejects.toThrow(/scoring thread/);
+    expect(await good).toEqual(here(s, ids.slice(1, 5), st));
+    expect(await pool.compute(ids.slice(5), st, 25)).toEqual(here(s, ids.slice(5), st));
+  });
+
+  it("refuses work once closed", async () => {
+    const pool = new ScoringThreads(stored(), 1);
+    await pool.close();
+    await expect(pool.compute(["1"], new Map(), 10)).rejects.toThrow(/closed/);
+  });
+});
