@@ -88,9 +88,9 @@ describe("training job", () => {
     expect((await queues.scoring.getJobSchedulers()).map((s) => s.key)).toEqual([RESCORE_SWEEP_SCHEDULER_ID]);
   });
 
-  it("takes topN and the debounce from the configuration", () => {
-    const mod = createRecommendationModule({ orm, redis, queues, log, config: loadConfig({ REC_TOP_N: "7", REC_RESCORE_DEBOUNCE_MS: "50", REC_MAX_ITEMS: "90", REC_TUNE_SECONDS: "5" }) });
-    expect(mod.options).toEqual({ topN: 7, rescoreDebounceMs: 50, maxItems: 90, tuneSeconds: 5 });
+  it("takes topN, the debounce and the scoring threads from the configuration", () => {
+    const mod = createRecommendationModule({ orm, redis, queues, log, config: loadConfig({ REC_TOP_N: "7", REC_RESCORE_DEBOUNCE_MS: "50", REC_MAX_ITEMS: "90", REC_TUNE_SECONDS: "5", REC_SCORE_THREADS: "3" }) });
+    expect(mod.options).toEqual({ topN: 7, rescoreDebounceMs: 50, maxItems: 90, tuneSeconds: 5, scoreThreads: 3 });
   });
 
   it("scores a batch of users in one go, each getting their own top N per algorithm", async () => {

@@ -166,8 +166,11 @@ export async function analyzeRecommendations(orm: MikroORM): Promise<void> {
 
 /**
  * Scores the scorable users with ids in (`after`, `upTo`] (no upper bound when `upTo` is absent), batch by batch:
- * one shard of a sharded run (score-all-shards.ts), or the whole run. `onBatch` sees the last id done; an aborted
- * `signal` stops the run after the batches in flight (a bench scoring part of the users).
+ * one shard of a sharded run (score-all-shards.ts), or the whole run. `parallel` batches stay in flight — a new one
+ * starts as soon as any finishes, so the scoring threads never wait for the slowest batch of a group. `onBatch` sees
+ * the last id up to which every batch is done (where a retried range resumes); an aborted `signal` stops the run
+ * after the batches in flight (a bench scoring part of the users). A failed batch fails the run once the others in
+ * flight have settled.
  */
 export async function scoreUserRange(
   orm: MikroORM,
@@ -176,21 +179,52 @@ export async function scoreUserRange(
   opts: ScoringOptions,
   progress: { after?: string; upTo?: string; onBatch?: (after: string, users: number) => Promise<void>; parallel?: number; signal?: AbortSignal } = {},
 ) {
-  let after = progress.after ?? "0";
   let users = 0;
   let rows = 0;
   const now = new Date();
   // Batches in flight by default: one computes while another's reads and writes run in PostgreSQL — on this thread,
   // or one per scoring thread plus one on this thread's I/O.
   const parallel = progress.parallel ?? ((opts.threads ?? 1) > 1 ? opts.threads! + 1 : 2);
-  while (!progress.signal?.aborted) {
-    const batch = await scorableUsers(orm, after, SCORE_BATCH * parallel, progress.upTo);
-    if (batch.length === 0) break;
-    const parts = Array.from({ length: Math.ceil(batch.length / SCORE_BATCH) }, (_, k) => batch.slice(k * SCORE_BATCH, (k + 1) * SCORE_BATCH));
-    for (const written of await Promise.all(parts.map((part) => scoreUsers(orm, redis, stored, part, opts, now)))) rows += written;
-    users += batch.length;
-    after = batch[batch.length - 1];
-    await progress.onBatch?.(after, users);
+  let cursor = progress.after ?? "0";
+  let queued: string[] = [];
+  let exhausted = false;
+  const nextBatch = async (): Promise<string[]> => {
+    if (queued.length === 0 && !exhausted) {
+      queued = await scorableUsers(orm, cursor, SCORE_BATCH * parallel, progress.upTo);
+      if (queued.length === 0) exhausted = true;
+      else cursor = queued[queued.length - 1];
+    }
+    return queued.splice(0, SCORE_BATCH);
+  };
+  type InFlight = { last: string; size: number; done: Promise<number>; result?: { ok: true; rows: number } | { ok: false; error: unknown } };
+  const inFlight: InFlight[] = [];
+  for (;;) {
+    while (inFlight.length < parallel && !progress.signal?.aborted) {
+      const ids = await nextBatch();
+      if (ids.length === 0) break;
+      const batch: InFlight = { last: ids[ids.length - 1], size: ids.length, done: scoreUsers(orm, redis, stored, ids, opts, now) };
+      batch.done = batch.done.then(
+        (n) => ((batch.result = { ok: true, rows: n }), n),
+        (error: unknown) => ((batch.result = { ok: false, error }), 0),
+      );
+      inFlight.push(batch);
+    }
+    if (inFlight.length === 0) break;
+    const running = inFlight.filter((b) => !b.result);
+    if (running.length > 0) await Promise.race(running.map((b) => b.done));
+    const failed = inFlight.find((b) => b.result?.ok === false);
+    if (failed) {
+      await Promise.all(inFlight.map((b) => b.done));
+      throw (failed.result as { error: unknown }).error;
+    }
+    // Progress moves past a batch only once every batch before it is done too.
+    let head: InFlight | undefined;
+    while (inFlight.length > 0 && inFlight[0].result?.ok) {
+      head = inFlight.shift()!;
+      rows += (head.result as { rows: number }).rows;
+      users += head.size;
+    }
+    if (head) await progress.onBatch?.(head.last, users);
   }
   return { users, rows };
 }
