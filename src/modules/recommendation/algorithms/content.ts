@@ -115,17 +115,49 @@ export const MAX_PROFILE_FEATURES = 200;
 
 /**
  * The `max` features of largest |weight|, strongest first, ties in first-touch order — what a stable sort of the
- * whole profile then a cut gave, found through a threshold (a numeric sort of the magnitudes) instead.
+ * whole profile then a cut gave, found through a threshold (the max-th largest magnitude, by selection: a long
+ * history touches thousands of features, and sorting them all was a tenth of batch scoring) instead.
  */
 function strongest(touched: readonly number[], weight: Float64Array, max: number): readonly number[] {
   if (touched.length <= max) return touched;
   const mags = Float64Array.from(touched, (f) => Math.abs(weight[f]));
-  const threshold = mags.slice().sort()[mags.length - max];
+  const threshold = kthSmallest(mags.slice(), mags.length - max);
   const kept: number[] = [];
   for (let k = 0; k < touched.length; k++) if (mags[k] > threshold) kept.push(k);
   for (let k = 0; k < touched.length && kept.length < max; k++) if (mags[k] === threshold) kept.push(k);
   kept.sort((a, b) => mags[b] - mags[a] || a - b);
   return kept.map((k) => touched[k]);
+}
+
+/** The value at position `k` of `a` sorted ascending (Hoare's selection, in place; `a` holds no NaN). */
+export function kthSmallest(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    // Median of three as the pivot: sorted or constant runs stay linear.
+    const mid = (lo + hi) >> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
 }
 
 /** Cosine between two items' content profiles. */

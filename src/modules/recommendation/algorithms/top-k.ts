@@ -10,7 +10,7 @@ export interface TopK {
  * The k best (score, index) pairs offered, ties to the lower index. The heap's root is the worst kept, so once it is
  * full most offers end at one comparison (`floorScore`), which the scan loops below read before calling `offer`.
  */
-class TopKHeap {
+export class TopKHeap {
   readonly #k: number;
   readonly #hi: Int32Array;
   readonly #hs: Float64Array;

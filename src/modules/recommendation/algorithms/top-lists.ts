@@ -13,7 +13,7 @@ import type { AlgorithmName, Recommender, UserHistory } from "./recommender.ts";
 import { addScaled, recencyWeights, scaleToMax, type HybridParams } from "./hybrid.ts";
 import { scoreContent } from "./content.ts";
 import { scoreItemKnn } from "./item-knn.ts";
-import { topK, type TopK } from "./top-k.ts";
+import { topK, TopKHeap, type TopK } from "./top-k.ts";
 
 /** Buffers reused across the users of a batch (results never point into them). */
 export interface TopListScratch {
@@ -46,16 +46,15 @@ export function topLists(
   if (hasHistory || hasExtra) {
     content = scratch.content.fill(0);
     if (model.content) scoreContent(model.content, history.items, values, content, history.extraTokens);
-    scaleToMax(content, exclude);
   }
-  const contentBased = content ? topK(content, k, { exclude, floor: 0 }) : EMPTY;
   const hybrid = scratch.hybrid;
 
   if (!hasHistory) {
     // Cold start: trending steered by favourite genres (what hybridInto does without a collaborative part).
+    if (content) scaleToMax(content, exclude);
     trendingPart(model, exclude, hybrid);
     if (content) addScaled(hybrid, content, 1);
-    return { collaborative: EMPTY, content_based: contentBased, trending: trending.list, hybrid: topK(hybrid, k, { exclude, floor: 0 }) };
+    return { collaborative: EMPTY, content_based: content ? topK(content, k, { exclude, floor: 0 }) : EMPTY, trending: trending.list, hybrid: topK(hybrid, k, { exclude, floor: 0 }) };
   }
 
   // EASE over its own items: the dense part is zero everywhere else, so its scale and its ranking are the same.
@@ -72,24 +71,51 @@ export function topLists(
   let max = 0;
   for (let q = 0; q < n; q++) if (exclude[ease.items[q]] === 0 && acc[q] > max) max = acc[q];
   if (max > 0) for (let q = 0; q < n; q++) acc[q] /= max;
+  const contentScores = content!;
+  if (params.knn === 0) {
+    return { ...fusedLists(model, contentScores, acc, exclude, k, params, trending.max), collaborative: topK(acc, k, { exclude, floor: 0, indices: ease.items }), trending: trending.list };
+  }
 
-  // The hybrid, term by term in hybridInto's order (each sum rounded to float32 as there).
+  // With a kNN part: the hybrid, term by term in hybridInto's order (each sum rounded to float32 as there).
+  scaleToMax(contentScores, exclude);
   hybrid.fill(0);
   for (let q = 0; q < n; q++) hybrid[ease.items[q]] = acc[q];
-  let collaborative: TopK;
-  if (params.knn !== 0) {
-    const knn = scratch.dense.fill(0);
-    scoreItemKnn(model.knn, history.items, values, knn);
-    scaleToMax(knn, exclude);
-    addScaled(hybrid, knn, params.knn);
-    // The collaborative list is the hybrid so far (EASE plus weighted kNN).
-    collaborative = topK(hybrid, k, { exclude, floor: 0 });
-  } else {
-    collaborative = topK(acc, k, { exclude, floor: 0, indices: ease.items });
-  }
-  if (content) addScaled(hybrid, content, params.content);
+  const knn = scratch.dense.fill(0);
+  scoreItemKnn(model.knn, history.items, values, knn);
+  scaleToMax(knn, exclude);
+  addScaled(hybrid, knn, params.knn);
+  // The collaborative list is the hybrid so far (EASE plus weighted kNN).
+  const collaborative = topK(hybrid, k, { exclude, floor: 0 });
+  addScaled(hybrid, contentScores, params.content);
   if (params.trending !== 0) addScaled(hybrid, trendingPart(model, exclude, scratch.dense), params.trending);
-  return { collaborative, content_based: contentBased, trending: trending.list, hybrid: topK(hybrid, k, { exclude, floor: 0 }) };
+  return { collaborative, content_based: topK(contentScores, k, { exclude, floor: 0 }), trending: trending.list, hybrid: topK(hybrid, k, { exclude, floor: 0 }) };
+}
+
+/**
+ * Without a kNN part (the default blend), the content list and the hybrid in one pass over the catalogue instead of
+ * seven to eleven (scale, rank, clear, add, add the trending part, rank): per item, the same float32 operations in the
+ * same order as scaleToMax, hybridInto's sums and topK, so the same lists to the bit.
+ */
+function fusedLists(model: Recommender, content: Float32Array, ease: Float32Array, exclude: Uint8Array, k: number, params: HybridParams, trendMax: number) {
+  let cmax = 0;
+  for (let j = 0; j < content.length; j++) if (exclude[j] === 0 && content[j] > cmax) cmax = content[j];
+  const position = model.ease.position;
+  const trend = model.trending;
+  const wc = params.content;
+  const wt = params.trending;
+  const contentTop = new TopKHeap(k);
+  const hybridTop = new TopKHeap(k);
+  for (let j = 0; j < content.length; j++) {
+    if (exclude[j] !== 0) continue;
+    const c = cmax > 0 ? Math.fround(content[j] / cmax) : content[j];
+    const q = position[j];
+    let h = q >= 0 ? ease[q] : 0;
+    if (wc !== 0) h = Math.fround(h + wc * c);
+    if (wt !== 0) h = Math.fround(h + wt * (trendMax > 0 ? Math.fround(trend[j] / trendMax) : trend[j]));
+    if (c > 0 && c >= contentTop.floorScore && c !== Infinity) contentTop.offer(c, j);
+    if (h > 0 && h >= hybridTop.floorScore && h !== Infinity) hybridTop.offer(h, j);
+  }
+  return { content_based: contentTop.result(), hybrid: hybridTop.result() };
 }
 
 /** Per model: the items with a positive trend, best first, ties to the lower index. */
@@ -117,7 +143,7 @@ function trendingPart(model: Recommender, exclude: Uint8Array, out: Float32Array
  * neighbouring trends to one float32, which topK would then order by index: the run of ties at the cut is taken
  * whole and re-ordered the same way.
  */
-function trendingList(model: Recommender, exclude: Uint8Array, k: number): { list: TopK } {
+function trendingList(model: Recommender, exclude: Uint8Array, k: number): { list: TopK; max: number } {
   const order = trendingOrder(model);
   const t = model.trending;
   let max = 0;
@@ -133,5 +159,6 @@ function trendingList(model: Recommender, exclude: Uint8Array, k: number): { lis
     scores.push(s);
   }
   const idx = Array.from(picked.keys()).sort((a, b) => scores[b] - scores[a] || picked[a] - picked[b]).slice(0, k);
-  return { list: { indices: Int32Array.from(idx, (x) => picked[x]), scores: Float32Array.from(idx, (x) => scores[x]) } };
+  // The first unseen item of the order has the largest trend: scaleToMax's max of the trending part.
+  return { list: { indices: Int32Array.from(idx, (x) => picked[x]), scores: Float32Array.from(idx, (x) => scores[x]) }, max };
 }
