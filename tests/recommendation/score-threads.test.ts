@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_TRAIN, trainRecommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import type { StoredModel } from "../../src/modules/recommendation/model-artefact.ts";
-import { ScoringThreads } from "../../src/modules/recommendation/score-threads.ts";
+import { ScoringThreads, scoringThreadsFor } from "../../src/modules/recommendation/score-threads.ts";
 import type { UserState } from "../../src/modules/recommendation/training-data.ts";
 import { addUserLists, createUserListsScratch, type BatchLists } from "../../src/modules/recommendation/user-lists.ts";
 import { seededRandom } from "../../src/platform/seeded-random.ts";
@@ -99,6 +99,23 @@ describe("scoring threads", () => {
     await expect(bad).rejects.toThrow(/scoring thread/);
     expect(await good).toEqual(here(s, ids.slice(1, 5), st));
     expect(await pool.compute(ids.slice(5), st, 25)).toEqual(here(s, ids.slice(5), st));
+  });
+
+  it("keep one pool per model version: a run on the old model goes on while the new model's batches start", async () => {
+    const a = stored();
+    const b = { ...stored(), meta: { version: "v-test-2" } as StoredModel["meta"] };
+    const poolA = scoringThreadsFor(a, 2);
+    pools.push(poolA);
+    expect(scoringThreadsFor(a, 2)).toBe(poolA);
+    const st = states(12, 8);
+    const ids = [...st.keys()];
+    const pendingA = poolA.compute(ids.slice(0, 6), st, 25);
+    const poolB = scoringThreadsFor(b, 2);
+    pools.push(poolB);
+    expect(poolB).not.toBe(poolA);
+    const [ra, rb] = await Promise.all([pendingA, poolB.compute(ids.slice(6), st, 25)]);
+    expect(ra).toEqual(here(a, ids.slice(0, 6), st));
+    expect(rb).toEqual(here(b, ids.slice(6), st));
   });
 
   it("refuses work once closed", async () => {

@@ -4,7 +4,7 @@
  * of a full run, PostgreSQL used little of the other.
  *
  * One pool per model version, kept while batches keep coming (a full run's ranges reuse it) and closed after a short
- * idle time or when the model changes. Each thread gets the model once (structured clone, copied); a batch goes to the
+ * idle time — a run on the previous model keeps its pool while the new model's batches start. Each thread gets the model once (structured clone, copied); a batch goes to the
  * thread with the fewest batches pending. A thread that dies fails its pending batches (their transactions roll back,
  * the jobs retry) and is replaced for the next batch.
  */
@@ -32,7 +32,10 @@ export class ScoringThreads {
   #idle: NodeJS.Timeout | null = null;
   #closed = false;
 
-  constructor(stored: StoredModel, size: number) {
+  readonly #onIdle: () => void;
+
+  constructor(stored: StoredModel, size: number, onIdle: () => void = () => {}) {
+    this.#onIdle = onIdle;
     this.version = stored.meta.version;
     this.size = size;
     this.#stored = stored;
@@ -87,27 +90,22 @@ export class ScoringThreads {
   #touch(): void {
     if (this.#idle) clearTimeout(this.#idle);
     this.#idle = setTimeout(() => {
-      if (current === this) current = null;
+      // Not while batches are pending (one may outlast the idle time on a loaded machine).
+      if (this.#threads.some((t) => t !== null && t.pending.size > 0)) return this.#touch();
+      this.#onIdle();
       void this.close();
     }, IDLE_MS);
     this.#idle.unref();
   }
 }
 
-let current: ScoringThreads | null = null;
+/** Open pools by model version and size: a run on the old model keeps its pool while batches of the new one start. */
+const pools = new Map<string, ScoringThreads>();
 
-/** The pool for this model version (a new one, and the old closed, when the model or the size changed). */
+/** The pool for this model version and size (each closes itself once idle). */
 export function scoringThreadsFor(stored: StoredModel, size: number): ScoringThreads {
-  if (current && (current.version !== stored.meta.version || current.size !== size)) {
-    void current.close();
-    current = null;
-  }
-  return (current ??= new ScoringThreads(stored, size));
-}
-
-/** Closes the pool (tests, shutdown). */
-export async function closeScoringThreads(): Promise<void> {
-  const pool = current;
-  current = null;
-  await pool?.close();
+  const key = `${stored.meta.version}:${size}`;
+  let pool = pools.get(key);
+  if (!pool) pools.set(key, (pool = new ScoringThreads(stored, size, () => pools.delete(key))));
+  return pool;
 }
