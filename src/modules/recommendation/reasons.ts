@@ -32,8 +32,11 @@ export function createReasonPicker(model: Recommender, history: { items: ArrayLi
   const order = Array.from({ length: history.items.length }, (_, h) => h).filter((h) => history.values[h] > 0);
   order.sort((a, b) => history.times[b] - history.times[a]);
   for (const h of order.slice(0, REASON_HISTORY)) liked.push(h);
-  const content = model.content ? likedFeatures(model.content.items, liked.map((h) => history.items[h])) : null;
+  const likedItems = liked.map((h) => history.items[h]);
+  const content = model.content ? likedFeatures(model.content.items, likedItems) : null;
+  const knn = likedNeighbours(model.knn, likedItems);
   const sims = new Float64Array(liked.length);
+  const knnSims = new Float64Array(liked.length);
   const memo = new Map<number, number>();
   return (algorithm: AlgorithmName, j: number): number => {
     if (algorithm === "trending") return -1;
@@ -42,6 +45,7 @@ export function createReasonPicker(model: Recommender, history: { items: ArrayLi
     const hit = memo.get(key);
     if (hit !== undefined) return hit;
     if (content) content.similarities(j, sims);
+    if (useKnn) knn.similarities(j, knnSims);
     let best = -1;
     let bestScore = 0;
     for (let l = 0; l < liked.length; l++) {
@@ -49,7 +53,7 @@ export function createReasonPicker(model: Recommender, history: { items: ArrayLi
       const a = history.items[h];
       // A watchlisted movie can be recommended itself; it must not be its own reason.
       if (a === j) continue;
-      let s = useKnn ? knnSimilarity(model, a, j) : 0;
+      let s = useKnn ? knnSims[l] : 0;
       if (s === 0 && content) s = 0.5 * sims[l];
       s *= history.values[h];
       if (s > bestScore) {
@@ -59,6 +63,43 @@ export function createReasonPicker(model: Recommender, history: { items: ArrayLi
     }
     memo.set(key, best);
     return best;
+  };
+}
+
+/**
+ * Per kNN matrix: item → its similarity to each liked item (`L` slots per item), for the picker that last took it.
+ * Filled from the liked items' neighbour rows (L × k entries) and cleared the same way, so a look-up is one read
+ * instead of a binary search in each liked item's row (400 candidates × 10 liked items per user).
+ */
+const neighbourTables = new WeakMap<Csr, { table: Float32Array; owner: object | null; filled: number[] }>();
+
+function likedNeighbours(knn: Csr, likedItems: readonly number[]) {
+  let shared = neighbourTables.get(knn);
+  if (!shared) neighbourTables.set(knn, (shared = { table: new Float32Array(knn.rows * REASON_HISTORY), owner: null, filled: [] }));
+  const s = shared;
+  const me = {};
+  const L = REASON_HISTORY;
+  const take = () => {
+    for (const p of s.filled) s.table[p] = 0;
+    s.filled = [];
+    for (let l = 0; l < likedItems.length; l++) {
+      const a = likedItems[l];
+      for (let p = knn.indptr[a]; p < knn.indptr[a + 1]; p++) {
+        const slot = knn.indices[p] * L + l;
+        s.table[slot] = knn.data[p];
+        s.filled.push(slot);
+      }
+    }
+    s.owner = me;
+  };
+  return {
+    /** sim(liked[l], j) for each l (0 when j is not among liked[l]'s neighbours). */
+    similarities(j: number, out: Float64Array): void {
+      // Another user's picker took the table since (or none had it yet): fill it with this one's rows.
+      if (s.owner !== me) take();
+      const base = j * L;
+      for (let l = 0; l < out.length; l++) out[l] = s.table[base + l];
+    },
   };
 }
 
@@ -109,21 +150,6 @@ function likedFeatures(m: Csr, likedItems: readonly number[]) {
       }
     },
   };
-}
-
-/** sim(a, b) from a's kNN row (columns ascending: binary search). */
-function knnSimilarity(model: Recommender, a: number, b: number): number {
-  const { indptr, indices, data } = model.knn;
-  let lo = indptr[a];
-  let hi = indptr[a + 1] - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const v = indices[mid];
-    if (v === b) return data[mid];
-    if (v < b) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return 0;
 }
 
 /** Encodes movie id → title of the movie that explains it (or undefined: `fallback` then, when given). */

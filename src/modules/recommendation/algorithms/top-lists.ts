@@ -105,15 +105,37 @@ function fusedLists(model: Recommender, content: Float32Array, ease: Float32Arra
   const wt = params.trending;
   const contentTop = new TopKHeap(k);
   const hybridTop = new TopKHeap(k);
+  // Most items are outside EASE's and score too little for either list once both are full. Without a trending part
+  // and with a non-negative content weight, such an item's hybrid is fround(wc · c), so both lists' entry bars bound
+  // its raw content score from below (with a 2^-16 margin over the two float32 roundings): below both, it is skipped
+  // without its division. Negative or zero raw scores can enter neither list.
+  const prefilter = wt === 0 && wc >= 0 && cmax > 0;
+  const MARGIN = 1 - 2 ** -16;
+  let skipBelow = 0;
+  const raise = () => {
+    const c = contentTop.floorScore > 0 ? contentTop.floorScore * cmax * MARGIN : 0;
+    const h = wc === 0 ? Infinity : hybridTop.floorScore > 0 ? (hybridTop.floorScore / wc) * cmax * MARGIN : 0;
+    skipBelow = Math.min(c, h);
+  };
   for (let j = 0; j < content.length; j++) {
     if (exclude[j] !== 0) continue;
-    const c = cmax > 0 ? Math.fround(content[j] / cmax) : content[j];
+    const raw = content[j];
     const q = position[j];
+    if (prefilter && q < 0 && (raw <= 0 || raw < skipBelow)) continue;
+    const c = cmax > 0 ? Math.fround(raw / cmax) : raw;
     let h = q >= 0 ? ease[q] : 0;
     if (wc !== 0) h = Math.fround(h + wc * c);
     if (wt !== 0) h = Math.fround(h + wt * (trendMax > 0 ? Math.fround(trend[j] / trendMax) : trend[j]));
-    if (c > 0 && c >= contentTop.floorScore && c !== Infinity) contentTop.offer(c, j);
-    if (h > 0 && h >= hybridTop.floorScore && h !== Infinity) hybridTop.offer(h, j);
+    let offered = false;
+    if (c > 0 && c >= contentTop.floorScore && c !== Infinity) {
+      contentTop.offer(c, j);
+      offered = true;
+    }
+    if (h > 0 && h >= hybridTop.floorScore && h !== Infinity) {
+      hybridTop.offer(h, j);
+      offered = true;
+    }
+    if (offered && prefilter) raise();
   }
   return { content_based: contentTop.result(), hybrid: hybridTop.result() };
 }
