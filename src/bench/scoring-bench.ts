@@ -36,6 +36,7 @@ import { closeAppDeps, dependencyProbes, openAppDeps, type AppDeps } from "../se
 import { buildAuthenticator, buildImpls } from "../server/impls.ts";
 import { startServer } from "../server/server.ts";
 import { percentile, ratePerSecond, runLoad, type LoadResult } from "./load.ts";
+import { unlinkKeysUnder } from "../platform/redis.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -291,13 +292,7 @@ async function grpcPhase(config: Config, log: Logger, deps: AppDeps, callers: { 
 
 /** Everything the run created: its Redis keys (the model blob is tens of MiB) and its database. */
 async function dropAll(prefix: string, deps: AppDeps, adminUrl: string, dbName: string): Promise<void> {
-  // Everything under this run's prefix goes (the model blob is tens of MiB).
-  let cursor = "0";
-  do {
-    const [next, keys] = await deps.redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) await deps.redis.unlink(...keys.map((k) => k.slice(prefix.length + 1)));
-  } while (cursor !== "0");
+  await unlinkKeysUnder(deps.redis, prefix);
   await closeAppDeps(deps);
   await admin(adminUrl, "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [dbName]);
   await admin(adminUrl, `drop database if exists "${dbName}"`);

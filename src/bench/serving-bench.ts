@@ -42,6 +42,7 @@ import { nativePool } from "../modules/analytics/index.ts";
 import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
 import { openBenchDatabase } from "./bench-database.ts";
 import { ensureH2load, ghzDriver, grpcCall, h2loadDriver, type LoadDriver, type LoadFigures, type LoadSpec } from "./load-driver.ts";
+import { unlinkKeysUnder } from "../platform/redis.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -265,12 +266,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of [...running]) await stop();
     rmSync(work, { recursive: true, force: true });
-    let cursor = "0";
-    do {
-      const [next, keys] = await deps.redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await deps.redis.unlink(...keys.map((k) => k.slice(prefix.length + 1)));
-    } while (cursor !== "0");
+    await unlinkKeysUnder(deps.redis, prefix);
     await closeAppDeps(deps);
     await db.drop();
   }

@@ -17,7 +17,7 @@ import { openBenchDatabase } from "../bench/bench-database.ts";
 import { loadLine, machineLine } from "../bench/conditions.ts";
 import { loadConfig } from "../platform/config.ts";
 import { createLogger } from "../platform/logger.ts";
-import { createRedis } from "../platform/redis.ts";
+import { createRedis, unlinkKeysUnder } from "../platform/redis.ts";
 import { randomBytes } from "node:crypto";
 
 const { values: args } = parseArgs({
@@ -84,12 +84,7 @@ async function runServed() {
   } finally {
     const redis = createRedis(db.redisUrl);
     if (redis.status !== "ready") await new Promise((r) => redis.once("ready", r));
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== "0");
+    await unlinkKeysUnder(redis, prefix);
     redis.disconnect();
     await db.drop();
   }

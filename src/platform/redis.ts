@@ -142,3 +142,17 @@ export async function scanKeys(client: Redis | Cluster, pattern: string): Promis
   }
   return keys;
 }
+
+/**
+ * Deletes every key under `prefix:` (a bench's or an evaluation's own run, model blobs of tens of MiB and a key per
+ * user's reasons), by UNLINK in batches. Keys come back from SCAN whole; a client with a keyPrefix adds it again to
+ * the keys it is given, so it is taken off first.
+ */
+export async function unlinkKeysUnder(client: Redis | Cluster, prefix: string): Promise<number> {
+  const own = (client instanceof Cluster ? client.options.keyPrefix : client.options.keyPrefix) ?? "";
+  const keys = (await scanKeys(client, `${prefix}:*`)).map((k) => (own !== "" && k.startsWith(own) ? k.slice(own.length) : k));
+  // On a cluster one key per command: a multi-key UNLINK must stay within one slot.
+  const batch = client instanceof Cluster ? 1 : 1000;
+  for (let k = 0; k < keys.length; k += batch) await client.unlink(...keys.slice(k, k + batch));
+  return keys.length;
+}

@@ -2,30 +2,16 @@
 // equal, to the bit, what fresh arrays give — whatever the previous user left in the buffers (a long history, a cold
 // start with favourite genres only, nothing at all).
 import { describe, expect, it } from "vitest";
-import { ALGORITHMS, createScoreScratch, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
+import { ALGORITHMS, createScoreScratch, DEFAULT_TRAIN, scoreAllAlgorithms } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import { seededRandom } from "../../src/platform/seeded-random.ts";
+import { syntheticModel } from "./synthetic-model.ts";
 
 describe("score buffers reused across users", () => {
   it("give exactly the scores of fresh arrays, user after user", () => {
     const rnd = seededRandom(11);
     const users = 60;
     const items = 120;
-    const pairs = new Map<number, number>();
-    for (let k = 0; k < 1500; k++) pairs.set(Math.floor(rnd() * users) * items + Math.floor(rnd() * rnd() * items), rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 4) / 3);
-    const keys = [...pairs.keys()];
-    const model = trainRecommender(
-      {
-        users,
-        items,
-        user: Int32Array.from(keys, (k) => Math.floor(k / items)),
-        item: Int32Array.from(keys, (k) => k % items),
-        weight: Float32Array.from(keys, (k) => pairs.get(k)!),
-        time: Float64Array.from(keys, () => 1_700_000_000 + Math.floor(rnd() * 1e6)),
-        tokens: Array.from({ length: items }, (_, i) => [`g:${i % 7}`, `w:${Math.floor(rnd() * 40)}`]),
-        now: 1_702_000_000,
-      },
-      { ...DEFAULT_TRAIN, maxItems: 80, hybrid: { ...DEFAULT_TRAIN.hybrid, knn: 0.3, trending: 0.1 } },
-    );
+    const model = syntheticModel({ seed: 11, users, items, pairs: 1500, genres: 7, words: 40, train: { maxItems: 80, hybrid: { ...DEFAULT_TRAIN.hybrid, knn: 0.3, trending: 0.1 } } });
     const scratch = createScoreScratch(items);
     const exclude = new Uint8Array(items);
     for (let u = 0; u < 30; u++) {

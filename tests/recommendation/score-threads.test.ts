@@ -3,34 +3,18 @@
 // the threads' order, and a batch that fails in a thread must fail alone (its transaction rolls back) while the pool
 // goes on serving the next ones.
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_TRAIN, trainRecommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import type { StoredModel } from "../../src/modules/recommendation/model-artefact.ts";
 import { ScoringThreads, scoringThreadsFor } from "../../src/modules/recommendation/score-threads.ts";
 import type { UserState } from "../../src/modules/recommendation/training-data.ts";
 import { addUserLists, createUserListsScratch, type BatchLists } from "../../src/modules/recommendation/user-lists.ts";
 import { seededRandom } from "../../src/platform/seeded-random.ts";
+import { syntheticModel } from "./synthetic-model.ts";
 
 const users = 70;
 const items = 120;
 
 function stored(): StoredModel {
-  const rnd = seededRandom(3);
-  const pairs = new Map<number, number>();
-  for (let k = 0; k < 2000; k++) pairs.set(Math.floor(rnd() * users) * items + Math.floor(rnd() * rnd() * items), rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 4) / 3);
-  const keys = [...pairs.keys()];
-  const model = trainRecommender(
-    {
-      users,
-      items,
-      user: Int32Array.from(keys, (k) => Math.floor(k / items)),
-      item: Int32Array.from(keys, (k) => k % items),
-      weight: Float32Array.from(keys, (k) => pairs.get(k)!),
-      time: Float64Array.from(keys, () => 1_700_000_000 + 86_400 * Math.floor(rnd() * 20)),
-      tokens: Array.from({ length: items }, (_, i) => [`g:${i % 5}`, `w:${Math.floor(rnd() * 30)}`]),
-      now: 1_702_000_000,
-    },
-    { ...DEFAULT_TRAIN, maxItems: 80 },
-  );
+  const model = syntheticModel({ seed: 3, users, items, pairs: 2000, genres: 5, words: 30, train: { maxItems: 80 } });
   return { meta: { version: "v-test" } as StoredModel["meta"], movieIds: Array.from({ length: items }, (_, i) => String(1000 + i)), model };
 }
 

@@ -3,7 +3,8 @@
 // evaluation measures — for every blend (kNN and trending weights zero or not), long and empty histories, favourite
 // genres only, and users who have seen most of the trending items.
 import { describe, expect, it } from "vitest";
-import { ALGORITHMS, DEFAULT_TRAIN, scoreAllAlgorithms, trainRecommender, type Recommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
+import { ALGORITHMS, scoreAllAlgorithms, type Recommender } from "../../src/modules/recommendation/algorithms/recommender.ts";
+import { syntheticModel } from "./synthetic-model.ts";
 import { createTopListScratch, topLists } from "../../src/modules/recommendation/algorithms/top-lists.ts";
 import { topK } from "../../src/modules/recommendation/algorithms/top-k.ts";
 import { seededRandom } from "../../src/platform/seeded-random.ts";
@@ -11,27 +12,8 @@ import { seededRandom } from "../../src/platform/seeded-random.ts";
 const users = 80;
 const items = 150;
 
-function model(seed: number): Recommender {
-  const rnd = seededRandom(seed);
-  const pairs = new Map<number, number>();
-  for (let k = 0; k < 2500; k++) pairs.set(Math.floor(rnd() * users) * items + Math.floor(rnd() * rnd() * items), rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 4) / 3);
-  const keys = [...pairs.keys()];
-  return trainRecommender(
-    {
-      users,
-      items,
-      user: Int32Array.from(keys, (k) => Math.floor(k / items)),
-      item: Int32Array.from(keys, (k) => k % items),
-      weight: Float32Array.from(keys, (k) => pairs.get(k)!),
-      // Coarse times: many trends tie, and so do scaled ones.
-      time: Float64Array.from(keys, () => 1_700_000_000 + 86_400 * Math.floor(rnd() * 20)),
-      tokens: Array.from({ length: items }, (_, i) => [`g:${i % 7}`, `w:${Math.floor(rnd() * 40)}`, "l:en"]),
-      now: 1_702_000_000,
-    },
-    // EASE on part of the catalogue, as at volume.
-    { ...DEFAULT_TRAIN, maxItems: 90 },
-  );
-}
+// EASE on part of the catalogue, as at volume.
+const model = (seed: number): Recommender => syntheticModel({ seed, users, items, pairs: 2500, genres: 7, words: 40, extraTokens: ["l:en"], train: { maxItems: 90 } });
 
 describe("topLists", () => {
   const blends = [
