@@ -3,10 +3,12 @@
 // the threads' order, and a batch that fails in a thread must fail alone (its transaction rolls back) while the pool
 // goes on serving the next ones.
 import { afterAll, describe, expect, it } from "vitest";
+import { topLists } from "../../src/modules/recommendation/algorithms/top-lists.ts";
+import type { AlgorithmName } from "../../src/modules/recommendation/algorithms/recommender.ts";
 import type { StoredModel } from "../../src/modules/recommendation/model-artefact.ts";
 import { ScoringThreads, scoringThreadsFor } from "../../src/modules/recommendation/score-threads.ts";
 import type { UserState } from "../../src/modules/recommendation/training-data.ts";
-import { addUserLists, createUserListsScratch, type BatchLists } from "../../src/modules/recommendation/user-lists.ts";
+import { createUserListsScratch, ListPacker, unpackLists, type BatchLists } from "../../src/modules/recommendation/user-lists.ts";
 import { seededRandom } from "../../src/platform/seeded-random.ts";
 import { syntheticModel } from "./synthetic-model.ts";
 
@@ -39,10 +41,10 @@ function states(count: number, seed: number): Map<string, UserState> {
 }
 
 function here(s: StoredModel, ids: string[], st: Map<string, UserState>): BatchLists {
-  const out: BatchLists = { lists: [], reasons: [], items: 0 };
+  const packer = new ListPacker();
   const scratch = createUserListsScratch(s);
-  for (const id of ids) addUserLists(s, id, st.get(id)!, 25, scratch, out);
-  return out;
+  for (const id of ids) packer.add(s, id, st.get(id)!, 25, scratch);
+  return unpackLists(s, packer.done());
 }
 
 const pools: ScoringThreads[] = [];
@@ -65,6 +67,16 @@ describe("scoring threads", () => {
       lists += results[k].lists.length;
     }
     expect(lists).toBe(60 * 4);
+    // And the packing is the ranking: every user's lists are topLists' over what they have not seen, in order.
+    for (const r of results) {
+      for (const l of r.lists) {
+        const state = st.get(l.userId)!;
+        const exclude = Uint8Array.from(s.movieIds, (m) => (state.seen.has(m) ? 1 : 0));
+        const want = topLists(s.model, state.history, exclude, 25)[l.algorithm as AlgorithmName];
+        expect(l.movieIds).toEqual(Array.from(want.indices, (j) => s.movieIds[j]));
+        expect(l.scores).toEqual(Array.from(want.scores, (v) => Math.min(1, Math.max(0, v / want.scores[0]))));
+      }
+    }
     // Something to compare: lists are not empty, and some reasons name a movie and some the genres fallback.
     expect(results.flatMap((r) => r.lists).filter((l) => l.movieIds.length > 0).length).toBeGreaterThan(150);
     expect(results.flatMap((r) => r.reasons).some((r) => r.because.some((b) => b >= 0))).toBe(true);

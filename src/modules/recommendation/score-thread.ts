@@ -2,7 +2,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { StoredModel } from "./model-artefact.ts";
 import type { UserState } from "./training-data.ts";
-import { addUserLists, createUserListsScratch, type BatchLists } from "./user-lists.ts";
+import { createUserListsScratch, ListPacker, packedBuffers } from "./user-lists.ts";
 
 const port = parentPort;
 if (!port) throw new Error("score-thread.ts runs only as a worker thread");
@@ -11,9 +11,10 @@ const scratch = createUserListsScratch(stored);
 
 port.on("message", (m: { id: number; ids: string[]; states: Map<string, UserState>; topN: number }) => {
   try {
-    const out: BatchLists = { lists: [], reasons: [], items: 0 };
-    for (const userId of m.ids) addUserLists(stored, userId, m.states.get(userId)!, m.topN, scratch, out);
-    port.postMessage({ id: m.id, out });
+    const packer = new ListPacker();
+    for (const userId of m.ids) packer.add(stored, userId, m.states.get(userId)!, m.topN, scratch);
+    const out = packer.done();
+    port.postMessage({ id: m.id, out }, packedBuffers(out));
   } catch (err) {
     port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -11,12 +11,12 @@
 import { Worker } from "node:worker_threads";
 import type { StoredModel } from "./model-artefact.ts";
 import type { UserState } from "./training-data.ts";
-import type { BatchLists } from "./user-lists.ts";
+import { unpackLists, type BatchLists, type PackedLists } from "./user-lists.ts";
 
 /** A pool unused this long is closed (its threads hold a copy of the model each). */
 const IDLE_MS = 30_000;
 
-type Reply = { id: number; out: BatchLists } | { id: number; error: string };
+type Reply = { id: number; out: PackedLists } | { id: number; error: string };
 
 interface Thread {
   worker: Worker;
@@ -78,7 +78,7 @@ export class ScoringThreads {
       thread.pending.delete(m.id);
       if (thread.pending.size === 0) worker.unref();
       if ("error" in m) p.reject(new Error(`scoring thread: ${m.error}`));
-      else p.resolve(m.out);
+      else p.resolve(unpackLists(this.#stored, m.out));
     });
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`scoring thread exited with code ${code}`)));

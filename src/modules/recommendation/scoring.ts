@@ -10,7 +10,7 @@ import type { MikroORM } from "@mikro-orm/postgresql";
 import type { Redis } from "ioredis";
 import { DEFAULT_TRAIN, type TrainOptions } from "./algorithms/recommender.ts";
 import { loadCatalogue, loadTrainingData, loadUserHistories, type UserState } from "./training-data.ts";
-import { addUserLists, createUserListsScratch, type BatchLists } from "./user-lists.ts";
+import { createUserListsScratch, ListPacker, unpackLists, type BatchLists } from "./user-lists.ts";
 import { scoringThreadsFor } from "./score-threads.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
@@ -236,7 +236,7 @@ const indexOf = itemIndexOf;
  * health checks of this process are never starved by a batch (a lost lock makes the job "stall" and run again).
  */
 async function computeHere(stored: StoredModel, ids: readonly string[], states: ReadonlyMap<string, UserState>, topN: number): Promise<BatchLists> {
-  const out: BatchLists = { lists: [], reasons: [], items: 0 };
+  const packer = new ListPacker();
   const scratch = createUserListsScratch(stored);
   let slice = performance.now();
   for (const userId of ids) {
@@ -244,9 +244,9 @@ async function computeHere(stored: StoredModel, ids: readonly string[], states: 
       await new Promise((r) => setImmediate(r));
       slice = performance.now();
     }
-    addUserLists(stored, userId, states.get(userId)!, topN, scratch, out);
+    packer.add(stored, userId, states.get(userId)!, topN, scratch);
   }
-  return out;
+  return unpackLists(stored, packer.done());
 }
 
 async function titlesOf(em: SqlExecutor, stored: StoredModel, items: ReadonlySet<number>): Promise<Map<number, string>> {

@@ -37,35 +37,97 @@ export function createUserListsScratch(stored: StoredModel): UserListsScratch {
   return { exclude: new Uint8Array(stored.model.items), tops: createTopListScratch(stored.model) };
 }
 
-/** Adds the user's lists (one per algorithm, best first, scores in [0, 1]) and their reasons to `out`. */
-export function addUserLists(stored: StoredModel, userId: string, state: UserState, topN: number, scratch: UserListsScratch, out: BatchLists): void {
-  const index = itemIndexOf(stored);
-  const { history, seen } = state;
-  const exclude = scratch.exclude.fill(0);
-  for (const m of seen) {
-    const i = index.get(m);
-    if (i !== undefined) exclude[i] = 1;
-  }
-  const tops = topLists(stored.model, history, exclude, topN, stored.model.params, scratch.tops);
-  const pick = createReasonPicker(stored.model, history);
-  // Without anything liked yet, favourite genres are what steers the lists.
-  const genresOnly = !Array.from(history.values).some((v) => v > 0) && (history.extraTokens?.size ?? 0) > 0;
-  for (const algorithm of ALGORITHMS) {
-    const best = tops[algorithm];
-    // Relative to the user's best candidate of this algorithm.
-    const top = best.scores[0] ?? 1;
-    const n = best.indices.length;
-    const movieIds: string[] = new Array(n);
-    const scores: number[] = new Array(n);
-    const because: number[] = new Array(n);
-    for (let k = 0; k < n; k++) {
-      const j = best.indices[k];
-      movieIds[k] = stored.movieIds[j];
-      scores[k] = Math.min(1, Math.max(0, best.scores[k] / top));
-      because[k] = pick(algorithm, j);
+/**
+ * A batch's lists as typed arrays: per (user, algorithm), in ALGORITHMS order, the list's length and whether the
+ * favourite-genres reason applies; the lists' items, scores and reasons (item index or -1) concatenated. What a
+ * scoring thread sends back — its buffers transferred, not copied, and no string made twice: the movie ids are the
+ * model's own strings, looked up where the lists are written (unpackLists).
+ */
+export interface PackedLists {
+  userIds: string[];
+  lengths: Int32Array;
+  genresOnly: Uint8Array;
+  items: Int32Array;
+  scores: Float64Array;
+  because: Int32Array;
+}
+
+/** Collects users' lists into a PackedLists. */
+export class ListPacker {
+  readonly #userIds: string[] = [];
+  readonly #lengths: number[] = [];
+  readonly #genresOnly: number[] = [];
+  readonly #items: number[] = [];
+  readonly #scores: number[] = [];
+  readonly #because: number[] = [];
+
+  /** Adds the user's lists (one per algorithm, best first, scores in [0, 1]) and their reasons. */
+  add(stored: StoredModel, userId: string, state: UserState, topN: number, scratch: UserListsScratch): void {
+    const index = itemIndexOf(stored);
+    const { history, seen } = state;
+    const exclude = scratch.exclude.fill(0);
+    for (const m of seen) {
+      const i = index.get(m);
+      if (i !== undefined) exclude[i] = 1;
     }
-    out.lists.push({ userId, algorithm, movieIds, scores });
-    out.items += n;
-    out.reasons.push({ userId, algorithm, movieIds, because, ...(genresOnly && algorithm !== "trending" ? { fallback: "Popular in your favourite genres" } : {}) });
+    const tops = topLists(stored.model, history, exclude, topN, stored.model.params, scratch.tops);
+    const pick = createReasonPicker(stored.model, history);
+    // Without anything liked yet, favourite genres are what steers the lists.
+    const genresOnly = !Array.from(history.values).some((v) => v > 0) && (history.extraTokens?.size ?? 0) > 0;
+    this.#userIds.push(userId);
+    for (const algorithm of ALGORITHMS) {
+      const best = tops[algorithm];
+      // Relative to the user's best candidate of this algorithm.
+      const top = best.scores[0] ?? 1;
+      const n = best.indices.length;
+      this.#lengths.push(n);
+      this.#genresOnly.push(genresOnly && algorithm !== "trending" ? 1 : 0);
+      for (let k = 0; k < n; k++) {
+        const j = best.indices[k];
+        this.#items.push(j);
+        this.#scores.push(Math.min(1, Math.max(0, best.scores[k] / top)));
+        this.#because.push(pick(algorithm, j));
+      }
+    }
   }
+
+  done(): PackedLists {
+    return {
+      userIds: this.#userIds,
+      lengths: Int32Array.from(this.#lengths),
+      genresOnly: Uint8Array.from(this.#genresOnly),
+      items: Int32Array.from(this.#items),
+      scores: Float64Array.from(this.#scores),
+      because: Int32Array.from(this.#because),
+    };
+  }
+}
+
+/** The typed arrays' buffers, to transfer a PackedLists to another thread. */
+export const packedBuffers = (p: PackedLists): ArrayBuffer[] => [p.lengths.buffer, p.genresOnly.buffer, p.items.buffer, p.scores.buffer, p.because.buffer] as ArrayBuffer[];
+
+/** The lists and reasons the write step takes, movie ids from the model. */
+export function unpackLists(stored: StoredModel, p: PackedLists): BatchLists {
+  const out: BatchLists = { lists: [], reasons: [], items: 0 };
+  let at = 0;
+  for (let u = 0; u < p.userIds.length; u++) {
+    const userId = p.userIds[u];
+    for (let a = 0; a < ALGORITHMS.length; a++) {
+      const slot = u * ALGORITHMS.length + a;
+      const n = p.lengths[slot];
+      const movieIds: string[] = new Array(n);
+      const scores: number[] = new Array(n);
+      const because: number[] = new Array(n);
+      for (let k = 0; k < n; k++, at++) {
+        movieIds[k] = stored.movieIds[p.items[at]];
+        scores[k] = p.scores[at];
+        because[k] = p.because[at];
+      }
+      const algorithm = ALGORITHMS[a];
+      out.lists.push({ userId, algorithm, movieIds, scores });
+      out.items += n;
+      out.reasons.push({ userId, algorithm, movieIds, because, ...(p.genresOnly[slot] ? { fallback: "Popular in your favourite genres" } : {}) });
+    }
+  }
+  return out;
 }
