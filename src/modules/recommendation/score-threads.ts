@@ -4,8 +4,8 @@
  * of a full run, PostgreSQL used little of the other.
  *
  * One pool per model version, kept while batches keep coming (a full run's ranges reuse it) and closed after a short
- * idle time — a run on the previous model keeps its pool while the new model's batches start. Each thread gets the model once (structured clone, copied); a batch goes to the
- * thread with the fewest batches pending. A thread that dies fails its pending batches (their transactions roll back,
+ * idle time — a run on the previous model keeps its pool while the new model's batches start. Each thread gets the
+ * model once (structured clone, copied); a batch goes to the thread with the fewest batches pending. A thread that dies fails its pending batches (their transactions roll back,
  * the jobs retry) and is replaced for the next batch.
  */
 import { Worker } from "node:worker_threads";
@@ -24,20 +24,15 @@ interface Thread {
 }
 
 export class ScoringThreads {
-  readonly version: string;
-  readonly size: number;
   readonly #stored: StoredModel;
   readonly #threads: (Thread | null)[];
+  readonly #onIdle: () => void;
   #nextId = 0;
   #idle: NodeJS.Timeout | null = null;
   #closed = false;
 
-  readonly #onIdle: () => void;
-
   constructor(stored: StoredModel, size: number, onIdle: () => void = () => {}) {
     this.#onIdle = onIdle;
-    this.version = stored.meta.version;
-    this.size = size;
     this.#stored = stored;
     this.#threads = Array.from({ length: size }, () => null);
   }

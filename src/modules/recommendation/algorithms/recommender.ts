@@ -107,13 +107,11 @@ export function scoreParts(
   history: UserHistory,
   exclude: Uint8Array | undefined,
   recency: Pick<HybridParams, "tau" | "floor">,
-  scratch?: ScoreScratch,
 ): ScoreParts {
   const values = recencyWeights(history.times, history.values, recency.tau, recency.floor, history.items);
   const hasHistory = history.items.length > 0;
-  let next = 0;
   const part = (fill: (out: Float32Array) => void) => {
-    const out = scratch ? scratch.buffers[next++]!.fill(0) : new Float32Array(model.items);
+    const out = new Float32Array(model.items);
     fill(out);
     return scaleToMax(out, exclude);
   };
@@ -124,27 +122,13 @@ export function scoreParts(
 }
 
 /** The collaborative list (EASE plus weighted kNN) and the hybrid from a user's parts (new arrays). */
-export function combineParts(parts: ScoreParts, params: HybridParams, items: number, scratch?: ScoreScratch): { collaborative: Float32Array; hybrid: Float32Array } {
-  let collaborative = scratch ? scratch.buffers[4]!.fill(0) : new Float32Array(items);
+export function combineParts(parts: ScoreParts, params: HybridParams, items: number): { collaborative: Float32Array; hybrid: Float32Array } {
+  let collaborative = new Float32Array(items);
   if (parts.ease && parts.knn) {
-    if (scratch) collaborative.set(parts.ease);
-    else collaborative = parts.ease.slice();
+    collaborative = parts.ease.slice();
     addScaled(collaborative, parts.knn, params.knn);
   }
-  return { collaborative, hybrid: hybridInto(scratch ? scratch.buffers[5]! : new Float32Array(items), parts, params) };
-}
-
-/**
- * Output buffers reused by `scoreAllAlgorithms` across the users of a batch: a user's six dense arrays (items long:
- * 1.2 MB at 50,000 movies) are otherwise new garbage per user. Results are valid until the next call with it.
- */
-export interface ScoreScratch {
-  readonly buffers: Float32Array[];
-}
-
-/** Six score buffers of `items` entries (the four parts, collaborative, hybrid). */
-export function createScoreScratch(items: number): ScoreScratch {
-  return { buffers: Array.from({ length: 6 }, () => new Float32Array(items)) };
+  return { collaborative, hybrid: hybridInto(new Float32Array(items), parts, params) };
 }
 
 /**
@@ -165,19 +149,18 @@ export function hybridInto(out: Float32Array, parts: ScoreParts, params: HybridP
 }
 
 /**
- * All four algorithms' scores for one user, each part computed once (the hybrid reuses the others): what the
- * scoring workers call, about half the work of four `scoreUser` calls.
+ * All four algorithms' scores for one user, each part computed once (the hybrid reuses the others): the dense
+ * definition the offline evaluation scores and batch scoring's topLists (top-lists.ts) reproduces to the bit.
  */
 export function scoreAllAlgorithms(
   model: Recommender,
   history: UserHistory,
   exclude?: Uint8Array,
   params: HybridParams = model.params,
-  scratch?: ScoreScratch,
 ): Record<AlgorithmName, Float32Array> {
-  const parts = scoreParts(model, history, exclude, params, scratch);
-  const { collaborative, hybrid } = combineParts(parts, params, model.items, scratch);
-  return { collaborative, content_based: parts.content ?? (scratch ? scratch.buffers[1]!.fill(0) : new Float32Array(model.items)), trending: parts.trending, hybrid };
+  const parts = scoreParts(model, history, exclude, params);
+  const { collaborative, hybrid } = combineParts(parts, params, model.items);
+  return { collaborative, content_based: parts.content ?? new Float32Array(model.items), trending: parts.trending, hybrid };
 }
 
 const hasExtra = (h: UserHistory) => h.extraTokens !== undefined && h.extraTokens.size > 0;
