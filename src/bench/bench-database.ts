@@ -20,21 +20,28 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates and migrates a database of the bench's own (DATABASE_URL / REDIS_URL are honoured). */
-export async function openBenchDatabase(opts: { partitionMonthsAhead?: number } = {}): Promise<BenchDatabase> {
+/**
+ * Creates and migrates a database of the bench's own (DATABASE_URL / REDIS_URL are honoured). For iterating on one
+ * measurement: `keep` leaves it in place after `drop()`, and `reuse` opens the one a kept run named (`suffix`).
+ */
+export async function openBenchDatabase(opts: { partitionMonthsAhead?: number; keep?: boolean; reuse?: string } = {}): Promise<BenchDatabase & { suffix: string; reused: boolean }> {
   const infra = await ensureInfrastructure({ databaseUrl: process.env.DATABASE_URL, redisUrl: process.env.REDIS_URL, dataDir: path.resolve(".data/bench") });
-  const name = `movierec_bench_${randomBytes(4).toString("hex")}`;
+  const suffix = opts.reuse ?? randomBytes(4).toString("hex");
+  const name = `movierec_bench_${suffix}`;
   const admin = new pg.Client({ connectionString: infra.databaseUrl });
   await admin.connect();
-  await admin.query(`create database "${name}"`);
   const url = new URL(infra.databaseUrl);
   url.pathname = `/${name}`;
   const drop = async () => {
-    await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [name]);
-    await admin.query(`drop database if exists "${name}"`);
+    if (!opts.keep) {
+      await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [name]);
+      await admin.query(`drop database if exists "${name}"`);
+    }
     await admin.end();
     await infra.stop();
   };
+  if (opts.reuse) return { url: url.toString(), redisUrl: infra.redisUrl, name, drop, suffix, reused: true };
+  await admin.query(`create database "${name}"`);
   try {
     const orm = await openOrm(url.toString());
     try {
@@ -47,5 +54,5 @@ export async function openBenchDatabase(opts: { partitionMonthsAhead?: number } 
     await drop();
     throw e;
   }
-  return { url: url.toString(), redisUrl: infra.redisUrl, name, drop };
+  return { url: url.toString(), redisUrl: infra.redisUrl, name, drop, suffix, reused: false };
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:serving [-- --duration 8 --warmup 2 --rounds 2 --processes 1,2 --connections 4 --streams 16
- *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH --impressions on,off]`: how close the API server comes to the
+ *  --data-dir DIR (or DATASETS_DIR) --log-level info --ghz PATH --impressions on,off --only 'GetMovie|GetMe'
+ *  --keep | --reuse SUFFIX]`: how close the API server comes to the
  *  ceiling of its own stack, and what recording shown impressions costs (`--impressions on,off` runs every call with
  *  RECORD_IMPRESSIONS on, then off, and prints the ratio).
  *
@@ -50,8 +51,10 @@ const { values: args } = parseArgs({
     processes: { type: "string", default: "1,2" }, connections: { type: "string", default: "4" }, streams: { type: "string", default: "16" },
     "data-dir": { type: "string" }, "log-level": { type: "string", default: "info" }, ghz: { type: "string" }, only: { type: "string" }, "max-items": { type: "string", default: "2500" },
     impressions: { type: "string", default: "on" },
-    // Writes a V8 CPU profile of every real server process into DIR (open in Chrome DevTools or summarise with
-    // `node src/bench/profile-summary.ts DIR/*.cpuprofile`): where a request's time goes.
+    // For iterating on one call: keep the database, the model and the cached lists for a later `--reuse SUFFIX`.
+    keep: { type: "boolean" }, reuse: { type: "string" },
+    // Writes a V8 CPU profile of every real server process into DIR/server and of the ceiling into DIR/ceiling (open in Chrome DevTools or summarise with
+    // `node src/bench/profile-summary.ts DIR/server/*.cpuprofile`): where a request's time goes.
     profile: { type: "string" },
   },
 });
@@ -74,7 +77,8 @@ const running = new Set<() => Promise<void>>();
 /** A child process serving on `port`; resolves once grpc.health answers. Its stdout (the JSON log) goes to `logFile`. */
 async function startProcess(cmd: string[], env: Record<string, string>, port: number, logFile: string): Promise<{ stop(): Promise<void> }> {
   const out = openSync(logFile, "a");
-  const profiling = args.profile && cmd[0] === "src/main.ts" ? [`--cpu-prof`, `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  // One folder per kind of server: DIR/server (every process of the real one) and DIR/ceiling.
+  const profiling = args.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(path.resolve(args.profile), cmd[0] === "src/main.ts" ? "server" : "ceiling")}`] : [];
   const child = spawn(process.execPath, [...profiling, ...cmd], { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -125,8 +129,8 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${load()}`);
   console.log(`driver: ${driver.name}; ${conns} connections × ${streams} streams = ${conns * streams} calls in flight; ${warmupSec} s warm-up + ${durationSec} s per run; ${rounds} rounds`);
 
-  const db = await openBenchDatabase();
-  const prefix = `benchserve${Date.now().toString(36)}`;
+  const db = await openBenchDatabase({ keep: args.keep, reuse: args.reuse });
+  const prefix = `benchserve${db.suffix}`;
   const env = {
     NODE_ENV: "development", LOG_LEVEL: args["log-level"], HOST: "127.0.0.1", DATABASE_URL: db.url, REDIS_URL: db.redisUrl,
     REDIS_PREFIX: prefix, ACCESS_TOKEN_TTL_SECONDS: "86400", REC_TRAIN_CRON: "off", REC_MAX_ITEMS: args["max-items"],
@@ -136,23 +140,28 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "bench-serving-"));
   try {
     // 1. Data: the datasets, a model, one signed-in user with scored lists.
-    let t = performance.now();
-    const pool = openImportPool(db.url, 2);
-    const imported = await importDatasets(pool, { dataDir: requireDatasetsDir(args["data-dir"], process.env.DATASETS_DIR), datasets: ["tmdb-5000", "movielens"] });
-    await pool.end();
-    console.log(`imported ${imported.rows} rows in ${imported.seconds.toFixed(1)} s`);
-    const hash = await createPasswordHasher({ memoryKib: config.auth.passwordMemoryKib, iterations: config.auth.passwordIterations }).hash(PASSWORD);
     const em = () => deps.orm.em.fork();
-    const [user] = await em().execute<{ id: string }[]>("update users set is_active = true, password = ? where username = 'ml_1' returning id::text as id", [hash]);
-    if (!user) throw new Error("MovieLens user ml_1 is missing: is --data-dir right?");
-    // Imported MovieLens users come with a profile (migration 0017); signing in needs an active account.
-    await em().execute("insert into notification_preferences (user_id) values (?::bigint) on conflict do nothing", [user.id]);
-    t = performance.now();
-    const store = new ModelStore(deps.redis);
-    const opts = { topN: config.recommendation.topN, maxItems: config.recommendation.maxItems };
-    await trainAndPublish(deps.orm, store, opts);
-    await scoreAllUsers(deps.orm, deps.redis, (await store.current())!, opts);
-    console.log(`model trained and ml_1 scored in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    if (!db.reused) {
+      let t = performance.now();
+      const pool = openImportPool(db.url, 2);
+      const imported = await importDatasets(pool, { dataDir: requireDatasetsDir(args["data-dir"], process.env.DATASETS_DIR), datasets: ["tmdb-5000", "movielens"] });
+      await pool.end();
+      console.log(`imported ${imported.rows} rows in ${imported.seconds.toFixed(1)} s`);
+      const hash = await createPasswordHasher({ memoryKib: config.auth.passwordMemoryKib, iterations: config.auth.passwordIterations }).hash(PASSWORD);
+      const [activated] = await em().execute<{ id: string }[]>("update users set is_active = true, password = ? where username = 'ml_1' returning id::text as id", [hash]);
+      if (!activated) throw new Error("MovieLens user ml_1 is missing: is --data-dir right?");
+      // Imported MovieLens users come with a profile (migration 0017); signing in needs an active account.
+      await em().execute("insert into notification_preferences (user_id) values (?::bigint) on conflict do nothing", [activated.id]);
+      t = performance.now();
+      const store = new ModelStore(deps.redis);
+      const opts = { topN: config.recommendation.topN, maxItems: config.recommendation.maxItems };
+      await trainAndPublish(deps.orm, store, opts);
+      await scoreAllUsers(deps.orm, deps.redis, (await store.current())!, opts);
+      console.log(`model trained and ml_1 scored in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+    if (args.keep) console.log(`keeping the database, the model and the lists: rerun with --reuse ${db.suffix}`);
+    const [user] = await em().execute<{ id: string }[]>("select id::text as id from users where username = 'ml_1'");
+    if (!user) throw new Error(`no user ml_1 in ${db.name}`);
     const [movie] = await em().execute<{ id: string }[]>("select id::text as id from movies where title = 'The Dark Knight' union all select id::text from movies order by 1 limit 1");
 
     const calls: Call[] = [
@@ -180,7 +189,7 @@ async function main(): Promise<void> {
         },
       },
       { name: "GetMe (signed in)", path: "/movierec.user.v1.UserService/GetMe", request: toBinary(GetMeRequestSchema, create(GetMeRequestSchema, {})), signedIn: true },
-    ].filter((c) => !args.only || c.name.toLowerCase().includes(args.only.toLowerCase()));
+    ].filter((c) => !args.only || args.only.split("|").some((o) => c.name.toLowerCase().includes(o.trim().toLowerCase())));
 
     // 2. The real server once, to sign in and capture the responses the ceiling will answer with.
     const realPort = await freePort();
@@ -266,7 +275,7 @@ async function main(): Promise<void> {
   } finally {
     for (const stop of [...running]) await stop();
     rmSync(work, { recursive: true, force: true });
-    await unlinkKeysUnder(deps.redis, prefix);
+    if (!args.keep) await unlinkKeysUnder(deps.redis, prefix);
     await closeAppDeps(deps);
     await db.drop();
   }
