@@ -16,7 +16,7 @@
  *    ratio to the ceiling, with the load average, since the machine may be shared.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -53,6 +53,8 @@ const { values: args } = parseArgs({
     impressions: { type: "string", default: "on" },
     // For iterating on one call: keep the database, the model and the cached lists for a later `--reuse SUFFIX`.
     keep: { type: "boolean" }, reuse: { type: "string" },
+    // Node flags of the real server's processes only (e.g. "--max-semi-space-size=32"), to try a V8 setting.
+    "server-node-options": { type: "string" },
     // Writes a V8 CPU profile of every real server process into DIR/server and of the ceiling into DIR/ceiling (open in Chrome DevTools or summarise with
     // `node src/bench/profile-summary.ts DIR/server/*.cpuprofile`): where a request's time goes.
     profile: { type: "string" },
@@ -75,11 +77,30 @@ async function freePort(): Promise<number> {
 const running = new Set<() => Promise<void>>();
 
 /** A child process serving on `port`; resolves once grpc.health answers. Its stdout (the JSON log) goes to `logFile`. */
-async function startProcess(cmd: string[], env: Record<string, string>, port: number, logFile: string): Promise<{ stop(): Promise<void> }> {
+/**
+ * CPU seconds (user + system) used so far by `pid` and every process below it (a cluster's copies), from /proc:
+ * what a call costs the server, which the machine's other load disturbs far less than req/s (Linux only; NaN elsewhere).
+ */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    let total = (Number(fields[11]) + Number(fields[12])) / 100; // utime and stime, in clock ticks of 1/100 s
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) total += cpuSecondsOf(Number(child));
+    }
+    return total;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function startProcess(cmd: string[], env: Record<string, string>, port: number, logFile: string): Promise<{ stop(): Promise<void>; cpuSeconds(): number }> {
   const out = openSync(logFile, "a");
   // One folder per kind of server: DIR/server (every process of the real one) and DIR/ceiling.
   const profiling = args.profile ? [`--cpu-prof`, `--cpu-prof-dir=${path.join(path.resolve(args.profile), cmd[0] === "src/main.ts" ? "server" : "ceiling")}`] : [];
-  const child = spawn(process.execPath, [...profiling, ...cmd], { cwd: repo, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", out, out] });
+  const nodeOptions = cmd[0] === "src/main.ts" && args["server-node-options"] ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${args["server-node-options"]}`.trim() } : {};
+  const child = spawn(process.execPath, [...profiling, ...cmd], { cwd: repo, env: { ...process.env, ...env, ...nodeOptions, PORT: String(port) }, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
@@ -104,7 +125,7 @@ async function startProcess(cmd: string[], env: Record<string, string>, port: nu
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return { stop };
+  return { stop, cpuSeconds: () => cpuSecondsOf(child.pid!) };
 }
 
 interface Call {
@@ -208,7 +229,7 @@ async function main(): Promise<void> {
 
     const spec = (baseUrl: string, c: Call): LoadSpec => ({ baseUrl, path: c.path, request: c.request, headers: c.signedIn ? auth : {}, durationSec, warmupSec, connections: conns, streams });
     const fmt = (f: LoadFigures) => `${f.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${f.p50Ms.toFixed(1).padStart(6)} ms  p99 ${f.p99Ms.toFixed(1).padStart(6)} ms${f.failed ? `  ${f.failed} FAILED` : ""}`;
-    const results: { call: string; processes: number; impressions: string; ceiling: number; real: number; p50: number; p99: number; load: string }[] = [];
+    const results: { call: string; processes: number; impressions: string; ceiling: number; real: number; p50: number; p99: number; ceilingCpu: number; realCpu: number; load: string }[] = [];
     const impressionModes = args.impressions.split(",").map((m) => m.trim());
     const impressionRows = () => impressionRowsOf(deps);
     try {
@@ -228,20 +249,30 @@ async function main(): Promise<void> {
         for (const c of calls) {
           const ceil: LoadFigures[] = [];
           const mine: LoadFigures[] = [];
+          const ceilCpu: number[] = [];
+          const mineCpu: number[] = [];
+          // CPU per call: the process's CPU over the whole run (warm-up included) over the calls it answered in it,
+          // estimated from the measured rate (h2load counts none of the warm-up's calls).
+          const cpuPerCall = (cpu: number, f: LoadFigures) => (cpu * 1e6) / (f.reqPerSec * (durationSec + warmupSec));
           for (let r = 0; r < rounds; r++) {
+            const ceilingCpu = ceiling.cpuSeconds();
             ceil.push(await driver.run(spec(ceilingUrl, c), work));
+            ceilCpu.push(cpuPerCall(ceiling.cpuSeconds() - ceilingCpu, ceil[r]!));
             await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {}); // still answers OK (h2load only sees HTTP 200)
             const side = c.during?.();
             const pool = samplePool(realUrl);
+            const realCpu = real.cpuSeconds();
             const f = await driver.run(spec(realUrl, c), work);
+            mineCpu.push(cpuPerCall(real.cpuSeconds() - realCpu, f));
             const note = [side ? await side.stop() : "", await pool.stop()].filter(Boolean).join("; ");
             await grpcCall(realUrl, c.path, c.request, c.signedIn ? auth : {});
             mine.push(f);
             if (c.path.endsWith("/GetRecommendations")) listsServed += f.requests - f.failed;
-            console.log(`  ${c.name.padEnd(42)} ceiling ${fmt(ceil[r]!)} | movierec ${fmt(f)}  ratio ${(f.reqPerSec / ceil[r]!.reqPerSec).toFixed(2)} ${note} (load ${load()})`);
+            console.log(`  ${c.name.padEnd(42)} ceiling ${fmt(ceil[r]!)} cpu ${ceilCpu[r]!.toFixed(0)} µs/call | movierec ${fmt(f)} cpu ${mineCpu[r]!.toFixed(0)} µs/call  ratio ${(f.reqPerSec / ceil[r]!.reqPerSec).toFixed(2)} (cpu ${(ceilCpu[r]! / mineCpu[r]!).toFixed(2)}) ${note} (load ${load()})`);
           }
           const avg = (xs: LoadFigures[], k: keyof LoadFigures) => xs.reduce((s, x) => s + x[k], 0) / xs.length;
-          results.push({ call: c.name, processes: n, impressions: imp, ceiling: avg(ceil, "reqPerSec"), real: avg(mine, "reqPerSec"), p50: avg(mine, "p50Ms"), p99: avg(mine, "p99Ms"), load: load() });
+          const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+          results.push({ call: c.name, processes: n, impressions: imp, ceiling: avg(ceil, "reqPerSec"), real: avg(mine, "reqPerSec"), p50: avg(mine, "p50Ms"), p99: avg(mine, "p99Ms"), ceilingCpu: mean(ceilCpu), realCpu: mean(mineCpu), load: load() });
         }
         // Proof that a stage recorded (or did not record) what it served: rows written during it, after one flush interval.
         await new Promise((r) => setTimeout(r, 2 * config.analytics.impressionFlushMs + 500));
@@ -254,10 +285,12 @@ async function main(): Promise<void> {
     }
     if (impressionModes.includes("on")) await recorderCost(deps, user.id);
     console.log(`\nsummary (mean of ${rounds} rounds; ceiling = one process; load average at the end ${load()}):`);
-    console.log("| call | processes | impressions | ceiling req/s | movierec req/s | ratio | p50 ms | p99 ms | load |");
-    console.log("|---|---|---|---|---|---|---|---|---|");
+    // CPU µs per call of each server (all its processes) and their ratio: the ceiling's over ours, comparable to the req/s
+    // ratio when each server has a core of its own, and steadier than req/s on a shared machine.
+    console.log("| call | processes | impressions | ceiling req/s | movierec req/s | ratio | p50 ms | p99 ms | ceiling cpu µs/call | movierec cpu µs/call | cpu ratio | load |");
+    console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of results) {
-      console.log(`| ${r.call} | ${r.processes} | ${r.impressions} | ${r.ceiling.toFixed(0)} | ${r.real.toFixed(0)} | ${(r.real / r.ceiling).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.load} |`);
+      console.log(`| ${r.call} | ${r.processes} | ${r.impressions} | ${r.ceiling.toFixed(0)} | ${r.real.toFixed(0)} | ${(r.real / r.ceiling).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.ceilingCpu.toFixed(0)} | ${r.realCpu.toFixed(0)} | ${(r.ceilingCpu / r.realCpu).toFixed(2)} | ${r.load} |`);
     }
     // What recording costs: each call's throughput with recording on, relative to off (same processes).
     for (const on of results.filter((r) => r.impressions === "on")) {

@@ -25,6 +25,12 @@ export interface Config {
   /** How long a user's reads stay on the primary after their own write (DATABASE_READ_YOUR_WRITES_MS). */
   readonly readYourWritesMs: number;
   readonly redisUrl: string;
+  /**
+   * LOCAL_CACHE_MS: how long an API process answers GetMovie, the catalogue's first pages and a user's served lists
+   * from its own copy of the Redis entry (0: every call reads Redis). Writes drop the copies in every process at once
+   * (Redis pub/sub); this bounds what a lost message costs, so it is capped at one second.
+   */
+  readonly localCacheMs: number;
   /** Prefix of every Redis key and BullMQ queue, so several deployments (or test runs) can share one Redis. */
   readonly redisPrefix: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -264,6 +270,7 @@ export function loadConfig(env: Env = process.env): Config {
       }),
     readYourWritesMs: int("DATABASE_READ_YOUR_WRITES_MS", 5000, 0, 600_000),
     redisUrl: redisUrl(),
+    localCacheMs: int("LOCAL_CACHE_MS", 1000, 0, 1000),
     // The same on one Redis and on a cluster: keys used together carry hash tags of their own (see platform/redis.ts),
     // and each BullMQ queue gets a tagged prefix in cluster mode (platform/queues.ts queuePrefix).
     redisPrefix: str("REDIS_PREFIX", "movierec"),

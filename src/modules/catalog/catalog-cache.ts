@@ -19,6 +19,8 @@
  * their TTL, which bounds how stale a read can be after an outage.
  */
 import type { Redis } from "ioredis";
+import { onInvalidation, publishInvalidation } from "../../platform/cache-invalidation.ts";
+import { deepFreeze, LocalCache } from "../../platform/local-cache.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { hashTag } from "../../platform/redis.ts";
 import { withTimeout } from "../../platform/timeout.ts";
@@ -34,6 +36,11 @@ export interface CatalogCacheOptions {
   timeoutMs?: number;
   /** How long after a write its scopes' misses load from the primary (ms; default 5000; 0 never). */
   freshMs?: number;
+  /**
+   * How long this process may answer from its own copy of a value it read (ms; default 0: always ask Redis). Writes
+   * anywhere drop the copies at once (platform/cache-invalidation.ts); the time bounds what a lost message costs.
+   */
+  localMs?: number;
 }
 
 /** Loads a value on a miss; `fromPrimary` when the scope was written within `freshMs` (a replica may lag behind). */
@@ -58,6 +65,7 @@ export const catalogKeys = {
   alias: (kind: "tmdb" | "imdb", key: string | number) => `catalog:alias:${kind}:${key}`,
 };
 const LATE = Symbol("late");
+const INVALIDATION = "catalog";
 const LISTS_SCOPE = catalogKeys.listsGeneration;
 const movieScope = catalogKeys.movieGeneration;
 
@@ -71,6 +79,8 @@ export class CatalogCache {
   readonly #listTtl: number;
   readonly #timeoutMs: number;
   readonly #freshMs: number;
+  /** Local copies by scope (a movie, the lists), when `localMs` > 0. */
+  readonly #local: LocalCache<unknown> | undefined;
   #lastWarn = 0;
 
   constructor(opts: CatalogCacheOptions) {
@@ -80,6 +90,11 @@ export class CatalogCache {
     this.#listTtl = opts.listTtlSeconds ?? 60;
     this.#timeoutMs = opts.timeoutMs ?? 150;
     this.#freshMs = opts.freshMs ?? 5000;
+    if ((opts.localMs ?? 0) > 0) {
+      const local = new LocalCache<unknown>({ ttlMs: opts.localMs! });
+      this.#local = local;
+      onInvalidation(this.#redis, INVALIDATION, (scopes) => local.invalidate(scopes));
+    }
   }
 
   /** A movie's details by database id, loaded by `load` on a miss (undefined results are not cached). */
@@ -112,13 +127,16 @@ export class CatalogCache {
   async invalidateMovies(ids: readonly string[]): Promise<void> {
     // One bump per scope, not a MULTI: the scopes live in different slots of a cluster, and each bump stands alone
     // (a reader only compares its own scope). ioredis writes them all before the first answer comes back.
-    const ok = await this.#try(() => Promise.all([...ids.map(movieScope), LISTS_SCOPE].map((scope) => this.#bump(scope))));
+    const scopes = [...ids.map(movieScope), LISTS_SCOPE];
+    this.#local?.invalidate(scopes);
+    const ok = await this.#try(() => Promise.all([...scopes.map((scope) => this.#bump(scope)), publishInvalidation(this.#redis, INVALIDATION, scopes)]));
     if (ok === undefined) this.#log.warn({ movies: ids.length }, "catalog cache invalidation failed; entries expire on their TTL");
   }
 
   /** After a write that changes lists or genres only (e.g. a genre import). */
   async invalidateLists(): Promise<void> {
-    const ok = await this.#try(() => this.#bump(LISTS_SCOPE));
+    this.#local?.invalidate([LISTS_SCOPE]);
+    const ok = await this.#try(() => Promise.all([this.#bump(LISTS_SCOPE), publishInvalidation(this.#redis, INVALIDATION, [LISTS_SCOPE])]));
     if (ok === undefined) this.#log.warn("catalog cache invalidation failed; entries expire on their TTL");
   }
 
@@ -133,13 +151,19 @@ export class CatalogCache {
   }
 
   async #cached<T>(scope: string, key: string, ttl: number, load: CacheLoader<T | undefined>): Promise<{ value: T | undefined; outcome: CacheOutcome }> {
+    const kept = this.#local?.get(scope, key) as T | undefined;
+    if (kept !== undefined) return { value: kept, outcome: "hit" };
+    const ticket = this.#local?.ticket();
     const got = await this.#try(() => this.#redis.eval(VERSIONED_GET, 2, scope, key) as Promise<[string, string | null, number]>);
     // Redis unreachable: nothing is stored, so a lagging replica's answer cannot stick; it serves this one read.
     if (got === undefined) return { value: await load(false), outcome: "bypass" };
     const [generation, raw, fresh] = got;
     if (raw !== null) {
       try {
-        return { value: JSON.parse(raw) as T, outcome: "hit" };
+        const value = JSON.parse(raw) as T;
+        // Shared by every call answered from the local copy: frozen, so no caller can change another's answer.
+        if (this.#local && ticket) this.#local.set(scope, key, deepFreeze(value), ticket);
+        return { value, outcome: "hit" };
       } catch {
         // A corrupt entry is treated as a miss and overwritten below.
       }

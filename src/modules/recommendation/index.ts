@@ -19,6 +19,7 @@ export type { Assignment, ServedListInfo, ServingHooks } from "./serving-hooks.t
 export type { HybridParams } from "./algorithms/hybrid.ts";
 export { ALGORITHMS, type AlgorithmName } from "./algorithms/recommender.ts";
 export { RESCORE_SWEEP_SCHEDULER_ID, TRAIN_SCHEDULER_ID } from "./rescore-queue.ts";
+export { keepListsLocally } from "./serving-cache.ts";
 
 /**
  * Builds the module (service, RPC handlers, scoring processors, training schedule) from the shared dependencies.
