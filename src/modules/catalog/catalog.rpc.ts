@@ -3,11 +3,12 @@
  * TMDb import methods live in catalog-import.rpc.ts.
  */
 import type { ServiceImpl } from "@connectrpc/connect";
-import { CatalogService, CreditKind, MovieOrderBy, SortDirection } from "../../../gen/movierec/catalog/v1/catalog_service_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { CatalogService, CreditKind, type GetMovieResponse, GetMovieResponseSchema, MovieOrderBy, SortDirection } from "../../../gen/movierec/catalog/v1/catalog_service_pb.js";
 import { MovieStatus as PbStatus } from "../../../gen/movierec/catalog/v1/catalog_pb.js";
 import { type Caller, callerKey, requireStaff } from "../../platform/caller.ts";
 import { InvalidInputError, PermissionError } from "../../platform/errors.ts";
-import type { MovieLookup } from "./catalog-types.ts";
+import type { MovieDetails, MovieLookup } from "./catalog-types.ts";
 import { type CatalogService as CatalogUseCases, type CatalogServiceDeps, createCatalogService } from "./catalog-service.ts";
 import {
   castToPb,
@@ -35,6 +36,20 @@ const ORDERS: Record<MovieOrderBy, MovieOrder> = {
 
 const CREDIT_KINDS = { [CreditKind.UNSPECIFIED]: "all", [CreditKind.CAST]: "cast", [CreditKind.CREW]: "crew" } as const;
 
+/**
+ * GetMovie's answer, made once per details object: details served from the process's local copy are the same frozen
+ * object call after call (catalog-cache.ts), so their messages are too (connect only reads them).
+ */
+const movieResponses = new WeakMap<MovieDetails, GetMovieResponse>();
+function movieResponseOf(d: MovieDetails) {
+  let r = movieResponses.get(d);
+  if (r === undefined) {
+    r = create(GetMovieResponseSchema, { movie: movieToPb(d.movie), cast: d.cast.map(castToPb), crew: d.crew.map(crewToPb), companies: d.companies.map(companyToPb) });
+    movieResponses.set(d, r);
+  }
+  return r;
+}
+
 /** The read and staff-write methods of CatalogService (over `deps.catalog` when given, e.g. in tests). */
 export function createCatalogRpc(deps: CatalogServiceDeps & { catalog?: CatalogUseCases }): CatalogReadWriteMethods {
   const catalog = deps.catalog ?? createCatalogService(deps);
@@ -43,8 +58,7 @@ export function createCatalogRpc(deps: CatalogServiceDeps & { catalog?: CatalogU
       const l = req.lookup;
       const lookup: MovieLookup =
         l.case === "id" ? { by: "id", id: l.value } : l.case === "tmdbId" ? { by: "tmdb", tmdbId: l.value } : l.case === "imdbId" ? { by: "imdb", imdbId: l.value } : invalidLookup();
-      const d = await catalog.getMovie(lookup, req.maxCast);
-      return { movie: movieToPb(d.movie), cast: d.cast.map(castToPb), crew: d.crew.map(crewToPb), companies: d.companies.map(companyToPb) };
+      return movieResponseOf(await catalog.getMovie(lookup, req.maxCast));
     },
 
     async batchGetMovies(req) {

@@ -13,6 +13,7 @@ import {
   ModelValidationSchema,
   HybridParametersSchema,
   RecommendationSchema,
+  type Recommendation,
   SimilarMovieSchema,
   TrainingState,
   TrendingMovieSchema,
@@ -27,6 +28,7 @@ import type { InteractionRow } from "./interactions.ts";
 import type { MovieSummaryRow } from "./movie-summaries.ts";
 import type { RecommendationService as Service } from "./recommendation-service.ts";
 import type { ServingHooks } from "./serving-hooks.ts";
+import type { ServedItem } from "./serving.ts";
 import type { Tuned } from "../../eval/tune.ts";
 
 const TYPES: Record<number, InteractionType> = {
@@ -48,6 +50,20 @@ function summary(m: MovieSummaryRow) {
     tmdbRating: m.tmdbRating ?? undefined, popularityScore: m.popularityScore,
     genres: m.genres.map((g) => create(GenreSchema, g)),
   });
+}
+
+/**
+ * A served item's message, made once per item object: a list answered from the process's local copy hands out the
+ * same frozen items call after call (serving-cache.ts), so their messages are too (connect only reads them).
+ */
+const recommendationMessages = new WeakMap<ServedItem, Recommendation>();
+function recommendationOf(i: ServedItem): Recommendation {
+  let m = recommendationMessages.get(i);
+  if (m === undefined) {
+    m = create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) });
+    recommendationMessages.set(i, m);
+  }
+  return m;
 }
 
 function interaction(r: InteractionRow, movie?: MovieSummaryRow) {
@@ -115,7 +131,7 @@ export function createRecommendationRpc(svc: Service, hooks: ServingHooks = {}):
         hooks.served?.({ surface: "recommendations", userId, algorithm: r.algorithm, movieIds: r.items.map((i) => i.movie.id), experimentId: assigned?.experimentId, variant: assigned?.variant });
       }
       return {
-        recommendations: r.items.map((i) => create(RecommendationSchema, { id: i.id, movie: summary(i.movie), score: i.score, algorithm: ALGO_ENUM[i.algorithm], reason: i.reason, generatedAt: timestampFromDate(i.generatedAt) })),
+        recommendations: r.items.map(recommendationOf),
         algorithm: ALGO_ENUM[r.algorithm],
         generatedAt: r.items[0] ? timestampFromDate(r.items[0].generatedAt) : timestampFromDate(new Date()),
       };
