@@ -1,0 +1,11 @@
+import { pino } from "pino";
+const root = pino({ redact: { paths: ["password", "*.password", "token", "*.token", "authorization", "*.authorization"], censor: "[redacted]" } }, pino.destination({ dest: "/dev/null", sync: true }));
+const plain = root.child({}, { redact: [] });
+const bench = (name, f) => { for (let i = 0; i < 20000; i++) f(i); const t = performance.now(); for (let i = 0; i < 200000; i++) f(i); console.log(name, ((performance.now() - t) * 1000 / 200000).toFixed(2), "µs"); };
+bench("child+info redacted", (i) => root.child({ rpc: "a/b", requestId: "x" + i }).info({ code: "OK", durationMs: 1.2, protocol: "application/grpc" }, "rpc"));
+bench("child+info plain", (i) => plain.child({ rpc: "a/b", requestId: "x" + i }).info({ code: "OK", durationMs: 1.2, protocol: "application/grpc" }, "rpc"));
+bench("info redacted", (i) => root.info({ rpc: "a/b", requestId: "x" + i, code: "OK", durationMs: 1.2, protocol: "application/grpc" }, "rpc"));
+bench("info plain", (i) => plain.info({ rpc: "a/b", requestId: "x" + i, code: "OK", durationMs: 1.2, protocol: "application/grpc" }, "rpc"));
+const p2 = pino({}, pino.destination({ dest: "/dev/null", sync: true }));
+bench("info no-redact root", (i) => p2.info({ rpc: "a/b", requestId: "x" + i, code: "OK", durationMs: 1.2, protocol: "application/grpc" }, "rpc"));
+root.child({}, {redact: []}).info({password: "s"}, "check");
