@@ -14,7 +14,7 @@ import { createUserListsScratch, ListPacker, unpackLists, type BatchLists } from
 import { scoringThreadsFor } from "./score-threads.ts";
 import type { ModelStore } from "./model-store.ts";
 import { itemIndexOf, type ModelMeta, type StoredModel } from "./model-artefact.ts";
-import { invalidateUser } from "./serving-cache.ts";
+import { invalidateUsers } from "./serving-cache.ts";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
 import { clientExecutor, inPgTransaction, replaceLists } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
@@ -119,7 +119,7 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
     lap("write");
     return computed.items;
   });
-  for (const userId of ids) await invalidateUser(redis, userId);
+  await invalidateUsers(redis, ids);
   return written;
 }
 
