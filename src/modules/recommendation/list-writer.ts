@@ -11,8 +11,10 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
+import { Float8CopyReader } from "./pg-binary-copy.ts";
+import type { Float8Copier } from "./training-data.ts";
 
 
 /** The lists of a batch: one per (user, algorithm), movie ids (as text) best first with their scores in [0, 1]. */
@@ -29,11 +31,17 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-/** An Executor over a checked-out `pg` client (so it runs inside that client's transaction). */
-export function clientExecutor(client: pg.PoolClient): SqlExecutor {
+/**
+ * An Executor over a checked-out `pg` client (so it runs inside that client's transaction), which can also stream
+ * float8 rows by binary COPY (what loadUserHistories reads a batch's interactions with).
+ */
+export function clientExecutor(client: pg.PoolClient): SqlExecutor & Float8Copier {
   return {
     async execute<T>(sql: string, params: unknown[] = []) {
       return (await client.query(numbered(sql), params)).rows as T;
+    },
+    async copyFloat8(sql: string, columns: number, onRow: (row: Float64Array) => void) {
+      await pipeline(client.query(copyTo(sql)), new Float8CopyReader(columns, onRow).writable());
     },
   };
 }
