@@ -35,6 +35,21 @@ describe("topK", () => {
     expect([...r.indices]).toEqual([1, 3, 0]);
     expect([...r.scores]).toEqual([Math.fround(0.9), Math.fround(0.9), 0.5]);
   });
+  it("orders as a full sort by score then index does, ties, -0 and k past the entries included", () => {
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 300; round++) {
+      const n = 1 + Math.floor(rnd() * 400);
+      // Few distinct values, so many ties; some entries excluded, some not above the floor.
+      const scores = Float32Array.from({ length: n }, () => (rnd() < 0.05 ? -0 : Math.floor(rnd() * 20) / 7 - 0.5));
+      const exclude = Uint8Array.from({ length: n }, () => (rnd() < 0.2 ? 1 : 0));
+      const k = Math.floor(rnd() * 150);
+      const r = topK(scores, k, { exclude, floor: -0.25 });
+      const want = Array.from(scores.keys()).filter((i) => exclude[i] === 0 && scores[i] > -0.25).sort((a, b) => scores[b] - scores[a] || a - b).slice(0, k);
+      expect([...r.indices]).toEqual(want);
+      expect([...r.scores]).toEqual(want.map((i) => scores[i]));
+    }
+  });
 });
 
 describe("EASE", () => {

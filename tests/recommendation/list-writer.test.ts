@@ -8,6 +8,15 @@ import type pg from "pg";
 import { openOrm } from "../../src/platform/orm.ts";
 import { inPgTransaction, replaceLists, type ScoredList } from "../../src/modules/recommendation/list-writer.ts";
 import { seedMovie, seedUser } from "./fixtures.ts";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { from as copyFrom } from "pg-copy-streams";
+import { seededRandom } from "../../src/platform/seeded-random.ts";
+
+/** The text COPY the writer sent before it sent binary: what the binary rows must store, value for value. */
+function textCopy(lists: readonly ScoredList[], generatedAt: string): string {
+  return lists.map((l) => `${l.userId}\t${l.algorithm}\t${generatedAt}\t{${l.movieIds.join(",")}}\t{${l.scores.map((v) => Math.fround(v).toPrecision(9)).join(",")}}\n`).join("");
+}
 
 let orm: MikroORM;
 let pool: pg.Pool;
@@ -92,4 +101,44 @@ describe("list writer", () => {
     expect(seen.length).toBeGreaterThan(0);
     for (const s of seen) expect([oldMovies.join(), newMovies.join()]).toContain(s.join());
   });
+
+  it("stores from its binary COPY what the text COPY stored: ids (past 2^32 and 2^53), float4 scores, time, empty lists", async () => {
+    const users = [await seedUser(orm), await seedUser(orm)];
+    const rnd = seededRandom(11);
+    const special = [0, 1, -0, 2 ** -149, 1 - 2 ** -25, 1 - 2 ** -24, 0.1, 1 / 3, 2 / 3, 0.999999999, 1e-40, 5e-324, 0.5 + 2 ** -25];
+    const ids = ["1", "4294967295", "4294967296", "9007199254740991", "9007199254740993", "9223372036854775807", "123456789012"];
+    const lists: ScoredList[] = [];
+    for (let k = 0; k < 40; k++) {
+      const n = k % 9 === 0 ? 0 : 1 + Math.floor(rnd() * 150);
+      const movieIds = Array.from({ length: n }, (_, i) => (i < ids.length && k % 2 === 1 ? ids[i] : String(1 + Math.floor(rnd() * 2 ** 40))));
+      const scores = Array.from({ length: n }, (_, i) => (i < special.length && k % 3 === 1 ? special[i] : rnd()));
+      lists.push({ userId: users[k % 2], algorithm: `bin-${k}`, movieIds, scores });
+    }
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    await inPgTransaction(pool, (c) => replaceLists(c, users, lists, at));
+    const reference = lists.map((l) => ({ ...l, algorithm: l.algorithm.replace("bin", "txt") }));
+    await inPgTransaction(pool, (c) =>
+      pipeline(
+        Readable.from([Buffer.from(textCopy(reference, at.toISOString()))]),
+        c.query(copyFrom("copy user_recommendation_lists (user_id, algorithm, generated_at, movie_ids, scores) from stdin")),
+      ),
+    );
+    const rows = await orm.em.fork().execute<{ algorithm: string; u: string; t: string; m: string; s: string; bytes: string }[]>(
+      `select algorithm, user_id::text as u, generated_at::text as t, movie_ids::text as m, scores::text as s,
+              (select coalesce(string_agg(encode(float4send(x), 'hex'), ',' order by o), '') from unnest(scores) with ordinality as z(x, o)) as bytes
+         from user_recommendation_lists where user_id = any(?::bigint[]) order by algorithm`,
+      [`{${users.join(",")}}`],
+    );
+    const byName = new Map(rows.map((r) => [r.algorithm, r]));
+    expect(rows.length).toBe(80);
+    for (let k = 0; k < lists.length; k++) {
+      const bin = byName.get(`bin-${k}`)!;
+      const txt = byName.get(`txt-${k}`)!;
+      expect({ ...bin, algorithm: "" }).toEqual({ ...txt, algorithm: "" });
+    }
+    // Something to compare: long lists, the largest int8, float4 rounding of a double in the scores.
+    expect(byName.get("bin-1")!.m).toContain("9223372036854775807");
+    expect(byName.get("bin-1")!.s).toContain("0.99999994");
+  });
 });
+

@@ -59,14 +59,16 @@ describe("scoring threads", () => {
     pools.push(pool);
     const st = states(60, 9);
     const ids = [...st.keys()];
-    const batches = [ids.slice(0, 17), ids.slice(17, 40), ids.slice(40)];
+    // The last batch, every user, outgrows the packer's first buffers (4,096 items, 64 lists).
+    const batches = [ids.slice(0, 17), ids.slice(17, 40), ids.slice(40), ids];
     const results = await Promise.all(batches.map((b) => pool.compute(b, st, 25)));
     let lists = 0;
     for (let k = 0; k < batches.length; k++) {
       expect(results[k]).toEqual(here(s, batches[k], st));
       lists += results[k].lists.length;
     }
-    expect(lists).toBe(60 * 4);
+    expect(lists).toBe(2 * 60 * 4);
+    expect(results[3].items).toBeGreaterThan(4096);
     // And the packing is the ranking: every user's lists are topLists' over what they have not seen, in order.
     for (const r of results) {
       for (const l of r.lists) {

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createRedis } from "../../src/platform/redis.ts";
-import { HEAD_ITEMS, readCachedList, writeCachedList } from "../../src/modules/recommendation/serving-cache.ts";
+import { HEAD_ITEMS, invalidateUsers, listKey, readCachedList, writeCachedList } from "../../src/modules/recommendation/serving-cache.ts";
 import type { ServedItem } from "../../src/modules/recommendation/serving.ts";
 
 const redis = createRedis(inject("redisUrl"), { keyPrefix: `test-serving-cache-${randomBytes(4).toString("hex")}:` });
@@ -43,4 +43,14 @@ describe("cached lists", () => {
   it("a miss is null", async () => {
     expect(await readCachedList(redis, "list:nobody:hybrid", "all", 5)).toBeNull();
   });
+
+  it("invalidateUsers drops every cached list of the batch's users and no one else's", async () => {
+    const batch = Array.from({ length: 250 }, (_, k) => String(7000 + k));
+    const others = ["6999", "7250"];
+    for (const u of [...batch, ...others]) for (const a of ["hybrid", "trending"]) await writeCachedList(redis, listKey(u, a), "all", [item(1)]);
+    await invalidateUsers(redis, batch);
+    for (const u of batch) for (const a of ["hybrid", "trending"]) expect(await redis.exists(listKey(u, a))).toBe(0);
+    for (const u of others) expect(await readCachedList(redis, listKey(u, "hybrid"), "all", 5)).toEqual([item(1)]);
+  });
 });
+

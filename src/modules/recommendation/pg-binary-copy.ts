@@ -9,6 +9,8 @@
 import { Writable } from "node:stream";
 
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
+/** Nothing pending: one shared empty buffer (PostgreSQL sends a row per message, so this is most calls). */
+const EMPTY = Buffer.alloc(0);
 
 export class BinaryCopyFormatError extends Error {}
 
@@ -17,7 +19,7 @@ export class Float8CopyReader {
   readonly #columns: number;
   readonly #onRow: (row: Float64Array) => void;
   readonly #row: Float64Array;
-  #pending: Buffer = Buffer.alloc(0);
+  #pending: Buffer = EMPTY;
   #headerDone = false;
   #ended = false;
   rows = 0;
@@ -84,7 +86,7 @@ export class Float8CopyReader {
     }
     buf = buf.subarray(at);
     // Copied so a small remainder does not pin the whole chunk it came from.
-    this.#pending = buf.length > 0 ? Buffer.from(buf) : Buffer.alloc(0);
+    this.#pending = buf.length > 0 ? Buffer.from(buf) : EMPTY;
   }
 
   /** Throws unless the stream ended with the trailer and nothing pending. */

@@ -18,7 +18,8 @@ import { invalidateUsers } from "./serving-cache.ts";
 import { pgArray, type SqlExecutor } from "./pg-array.ts";
 import { clientExecutor, inPgTransaction, replaceLists } from "./list-writer.ts";
 import { clearRescoreRequests } from "./rescore-requests.ts";
-import { encodeReasons, storeReasons } from "./reasons.ts";
+import { storeReasons } from "./reasons.ts";
+import { encodeBatchReasons } from "./reasons-encoder.ts";
 import { fitInThread } from "./training/fit-in-thread.ts";
 import type { FitProgress } from "./training/fit-model.ts";
 import { DEFAULT_TUNE_BUDGET } from "../../eval/tune.ts";
@@ -108,10 +109,13 @@ export async function scoreUsers(orm: MikroORM, redis: Redis, stored: StoredMode
       : await computeHere(stored, ids, states, opts.topN);
     lap("compute");
     await replaceLists(client, ids, computed.lists, now);
-    const titles = await titlesOf(tx, stored, new Set(computed.reasons.flatMap((r) => r.because.filter((b) => b >= 0))));
+    const named = new Set<number>();
+    for (const r of computed.reasons) for (const b of r.because) if (b >= 0) named.add(b);
+    const titles = await titlesOf(tx, stored, named);
+    const encoded = encodeBatchReasons(stored.movieIds, computed.reasons, titles);
     // Reasons go to Redis before COMMIT: a list is never served without its reasons (a reason for a movie that a
     // rolled-back batch did not store is simply never looked up).
-    await storeReasons(redis, computed.reasons.map((r) => ({ userId: r.userId, algorithm: r.algorithm, encoded: encodeReasons(r.movieIds.map((m, k) => [m, r.because[k] >= 0 ? titles.get(r.because[k]) : undefined]), r.fallback) })));
+    await storeReasons(redis, computed.reasons.map((r, l) => ({ userId: r.userId, algorithm: r.algorithm, encoded: encoded[l] })));
     lap("write");
     return computed.items;
   });

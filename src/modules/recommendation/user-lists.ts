@@ -52,14 +52,19 @@ export interface PackedLists {
   because: Int32Array;
 }
 
-/** Collects users' lists into a PackedLists. */
+/**
+ * Collects users' lists into a PackedLists, straight into typed arrays that double when full: pushing 1,200 numbers
+ * per user onto JS arrays (then copied into typed arrays) was a sixth of a scoring thread's time.
+ */
 export class ListPacker {
   readonly #userIds: string[] = [];
-  readonly #lengths: number[] = [];
-  readonly #genresOnly: number[] = [];
-  readonly #items: number[] = [];
-  readonly #scores: number[] = [];
-  readonly #because: number[] = [];
+  #lengths = new Int32Array(64);
+  #genresOnly = new Uint8Array(64);
+  #lists = 0;
+  #items = new Int32Array(4096);
+  #scores = new Float64Array(4096);
+  #because = new Int32Array(4096);
+  #size = 0;
 
   /** Adds the user's lists (one per algorithm, best first, scores in [0, 1]) and their reasons. */
   add(stored: StoredModel, userId: string, state: UserState, topN: number, scratch: UserListsScratch): void {
@@ -75,32 +80,58 @@ export class ListPacker {
     // Without anything liked yet, favourite genres are what steers the lists.
     const genresOnly = !Array.from(history.values).some((v) => v > 0) && (history.extraTokens?.size ?? 0) > 0;
     this.#userIds.push(userId);
+    this.#reserve(ALGORITHMS.length, ALGORITHMS.reduce((n, a) => n + tops[a].indices.length, 0));
     for (const algorithm of ALGORITHMS) {
       const best = tops[algorithm];
       // Relative to the user's best candidate of this algorithm.
       const top = best.scores[0] ?? 1;
       const n = best.indices.length;
-      this.#lengths.push(n);
-      this.#genresOnly.push(genresOnly && algorithm !== "trending" ? 1 : 0);
-      for (let k = 0; k < n; k++) {
+      this.#lengths[this.#lists] = n;
+      this.#genresOnly[this.#lists++] = genresOnly && algorithm !== "trending" ? 1 : 0;
+      const items = this.#items;
+      const scores = this.#scores;
+      const because = this.#because;
+      let at = this.#size;
+      for (let k = 0; k < n; k++, at++) {
         const j = best.indices[k];
-        this.#items.push(j);
-        this.#scores.push(Math.min(1, Math.max(0, best.scores[k] / top)));
-        this.#because.push(pick(algorithm, j));
+        items[at] = j;
+        scores[at] = Math.min(1, Math.max(0, best.scores[k] / top));
+        because[at] = pick(algorithm, j);
       }
+      this.#size = at;
+    }
+  }
+
+  /** Room for `lists` more lists of `items` items in all. */
+  #reserve(lists: number, items: number): void {
+    if (this.#lists + lists > this.#lengths.length) {
+      const cap = Math.max(2 * this.#lengths.length, this.#lists + lists);
+      this.#lengths = grown(this.#lengths, new Int32Array(cap));
+      this.#genresOnly = grown(this.#genresOnly, new Uint8Array(cap));
+    }
+    if (this.#size + items > this.#items.length) {
+      const cap = Math.max(2 * this.#items.length, this.#size + items);
+      this.#items = grown(this.#items, new Int32Array(cap));
+      this.#scores = grown(this.#scores, new Float64Array(cap));
+      this.#because = grown(this.#because, new Int32Array(cap));
     }
   }
 
   done(): PackedLists {
     return {
       userIds: this.#userIds,
-      lengths: Int32Array.from(this.#lengths),
-      genresOnly: Uint8Array.from(this.#genresOnly),
-      items: Int32Array.from(this.#items),
-      scores: Float64Array.from(this.#scores),
-      because: Int32Array.from(this.#because),
+      lengths: this.#lengths.slice(0, this.#lists),
+      genresOnly: this.#genresOnly.slice(0, this.#lists),
+      items: this.#items.slice(0, this.#size),
+      scores: this.#scores.slice(0, this.#size),
+      because: this.#because.slice(0, this.#size),
     };
   }
+}
+
+function grown<T extends Int32Array | Uint8Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
 
 /** The typed arrays' buffers, to transfer a PackedLists to another thread. */

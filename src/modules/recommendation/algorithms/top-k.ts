@@ -59,13 +59,40 @@ export class TopKHeap {
     if (this.size === this.#k && this.#k > 0) this.floorScore = hs[0];
   }
 
-  /** Best first. */
+  /**
+   * Best first, and the heap is empty after. Heapsort: the root is the worst kept, so popping it k times fills the
+   * result from its end — the same order as sorting by (score desc, index asc), since no two entries tie on both,
+   * without the index array and the comparator calls of a sort (a tenth of a scoring thread's time for 4 lists a user).
+   */
   result(): TopK {
-    const { size } = this;
+    const n = this.size;
     const hs = this.#hs;
     const hi = this.#hi;
-    const order = Array.from({ length: size }, (_, j) => j).sort((a, b) => hs[b] - hs[a] || hi[a] - hi[b]);
-    return { indices: Int32Array.from(order, (j) => hi[j]), scores: Float32Array.from(order, (j) => hs[j]) };
+    const indices = new Int32Array(n);
+    const scores = new Float32Array(n);
+    for (let end = n - 1; end >= 0; end--) {
+      indices[end] = hi[0];
+      scores[end] = hs[0];
+      // The last entry of the heap sifts down from the root of the heap one shorter.
+      const s = hs[end];
+      const i = hi[end];
+      let c = 0;
+      for (;;) {
+        const l = 2 * c + 1;
+        if (l >= end) break;
+        const r = l + 1;
+        const m = r < end && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l])) ? r : l;
+        if (!(hs[m] < s || (hs[m] === s && hi[m] > i))) break;
+        hs[c] = hs[m];
+        hi[c] = hi[m];
+        c = m;
+      }
+      hs[c] = s;
+      hi[c] = i;
+    }
+    this.size = 0;
+    this.floorScore = -Infinity;
+    return { indices, scores };
   }
 }
 

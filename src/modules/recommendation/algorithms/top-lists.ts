@@ -14,6 +14,7 @@ import { addScaled, recencyWeights, scaleToMax, type HybridParams } from "./hybr
 import { scoreContent } from "./content.ts";
 import { scoreItemKnn } from "./item-knn.ts";
 import { topK, TopKHeap, type TopK } from "./top-k.ts";
+import { easeFold } from "./ease-fold.ts";
 
 /** Buffers reused across the users of a batch (results never point into them). */
 export interface TopListScratch {
@@ -59,15 +60,8 @@ export function topLists(
 
   // EASE over its own items: the dense part is zero everywhere else, so its scale and its ranking are the same.
   const ease = model.ease;
-  const acc = scratch.ease.fill(0);
+  const acc = easeFold(ease, history.items, values, scratch.ease);
   const n = ease.items.length;
-  for (let h = 0; h < history.items.length; h++) {
-    const q = ease.position[history.items[h]];
-    if (q < 0) continue;
-    const v = values[h];
-    const row = q * n;
-    for (let j = 0; j < n; j++) acc[j] += v * ease.weights[row + j];
-  }
   let max = 0;
   for (let q = 0; q < n; q++) if (exclude[ease.items[q]] === 0 && acc[q] > max) max = acc[q];
   if (max > 0) for (let q = 0; q < n; q++) acc[q] /= max;

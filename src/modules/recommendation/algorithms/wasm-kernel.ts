@@ -15,7 +15,7 @@ export const NR = 4;
 const VEC = NR / 2;
 
 /** Unsigned LEB128. */
-function u32(n: number): number[] {
+export function u32(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -25,7 +25,7 @@ function u32(n: number): number[] {
   } while (n !== 0);
   return out;
 }
-function s32(n: number): number[] {
+export function s32(n: number): number[] {
   const out: number[] = [];
   for (;;) {
     const b = n & 0x7f;
@@ -34,18 +34,18 @@ function s32(n: number): number[] {
     out.push(b | 0x80);
   }
 }
-const section = (id: number, body: number[]) => [id, ...u32(body.length), ...body];
-const vector = (items: number[][]) => [...u32(items.length), ...items.flat()];
-const name = (s: string) => vector([...Buffer.from(s)].map((b) => [b]));
+export const section = (id: number, body: number[]) => [id, ...u32(body.length), ...body];
+export const vector = (items: number[][]) => [...u32(items.length), ...items.flat()];
+export const name = (s: string) => vector([...Buffer.from(s)].map((b) => [b]));
 
 // Opcodes (core and the 0xfd SIMD prefix).
-const get = (l: number) => [0x20, ...u32(l)];
-const set = (l: number) => [0x21, ...u32(l)];
-const i32c = (v: number) => [0x41, ...s32(v)];
+export const get = (l: number) => [0x20, ...u32(l)];
+export const set = (l: number) => [0x21, ...u32(l)];
+export const i32c = (v: number) => [0x41, ...s32(v)];
 const I32_ADD = 0x6a;
 const I32_SUB = 0x6b;
-const simd = (op: number, ...imm: number[]) => [0xfd, ...u32(op), ...imm];
-const memarg = (align: number, offset: number) => [...u32(align), ...u32(offset)];
+export const simd = (op: number, ...imm: number[]) => [0xfd, ...u32(op), ...imm];
+export const memarg = (align: number, offset: number) => [...u32(align), ...u32(offset)];
 const v128Load = (offset: number) => simd(0x00, ...memarg(3, offset));
 const v128Store = (offset: number) => simd(0x0b, ...memarg(3, offset));
 const load64Splat = (offset: number) => simd(0x0a, ...memarg(3, offset));
