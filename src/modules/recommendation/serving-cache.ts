@@ -48,30 +48,24 @@ export async function invalidateUser(redis: Redis, userId: string): Promise<void
   await invalidateUsers(redis, [userId]);
 }
 
-/** Drops these users' cached lists, here and in every process's local copies (one message for all of them). */
-export async function invalidateUsers(redis: Redis, userIds: readonly string[]): Promise<void> {
-  if (userIds.length === 0) return;
-  localLists.get(redis)?.invalidate(userKeys(userIds));
-  // One DEL per user: a user's keys share a slot, different users' may not (Redis Cluster).
-  const deleted = Promise.all(userIds.map((u) => redis.del(...userKeys([u]))));
-  await bounded(Promise.all([deleted, publishInvalidation(redis, LISTS_CACHE, userIds)]).then(() => undefined), undefined);
-}
-
 /**
- * Drops the cached lists of a batch of users. One pipeline on one Redis; on a cluster the DELs go out together, not one
- * pipeline (each user's keys share a slot, different users' do not). Best effort, bounded once for the batch: batch
- * scoring awaited one DEL per user before, a round trip, a socket write and a timer each.
+ * Drops these users' cached lists, here and in every process's local copies (one message for all of them). Best
+ * effort, bounded once for the batch: one pipeline on one Redis; on a cluster the DELs go out together instead (each
+ * user's keys share a slot, different users' do not). Batch scoring awaited one DEL per user before: a round trip, a
+ * socket write and a timer each.
  */
 export async function invalidateUsers(redis: Redis, userIds: readonly string[]): Promise<void> {
   if (userIds.length === 0) return;
-  const keysOf = (userId: string) => CACHED_ALGORITHMS.map((a) => listKey(userId, a));
+  localLists.get(redis)?.invalidate(userKeys(userIds));
+  let deleted: Promise<unknown>;
   if ((redis as { isCluster?: boolean }).isCluster) {
-    await bounded(Promise.all(userIds.map((u) => redis.del(...keysOf(u)))).then(() => undefined), undefined);
-    return;
+    deleted = Promise.all(userIds.map((u) => redis.del(...userKeys([u]))));
+  } else {
+    const pipe = redis.pipeline();
+    for (const u of userIds) pipe.del(...userKeys([u]));
+    deleted = pipe.exec();
   }
-  const pipe = redis.pipeline();
-  for (const u of userIds) pipe.del(...keysOf(u));
-  await bounded(pipe.exec().then(() => undefined), undefined);
+  await bounded(Promise.all([deleted, publishInvalidation(redis, LISTS_CACHE, userIds)]).then(() => undefined), undefined);
 }
 
 const LIST_TTL_SECONDS = 3600;
