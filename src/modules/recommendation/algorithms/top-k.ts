@@ -41,22 +41,28 @@ export class TopKHeap {
       hi[c] = i;
     } else {
       if (this.#k === 0 || !(hs[0] < s || (hs[0] === s && hi[0] > i))) return;
-      const size = this.size;
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= size) break;
-        const r = l + 1;
-        const m = r < size && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l])) ? r : l;
-        if (!(hs[m] < s || (hs[m] === s && hi[m] > i))) break;
-        hs[c] = hs[m];
-        hi[c] = hi[m];
-        c = m;
-      }
-      hs[c] = s;
-      hi[c] = i;
+      this.#replaceRoot(s, i, this.size);
     }
     if (this.size === this.#k && this.#k > 0) this.floorScore = hs[0];
+  }
+
+  /** Puts (s, i) in the root's place of the heap's first `size` entries and sifts it down. */
+  #replaceRoot(s: number, i: number, size: number): void {
+    const hs = this.#hs;
+    const hi = this.#hi;
+    let c = 0;
+    for (;;) {
+      const l = 2 * c + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      const m = r < size && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l])) ? r : l;
+      if (!(hs[m] < s || (hs[m] === s && hi[m] > i))) break;
+      hs[c] = hs[m];
+      hi[c] = hi[m];
+      c = m;
+    }
+    hs[c] = s;
+    hi[c] = i;
   }
 
   /**
@@ -74,21 +80,7 @@ export class TopKHeap {
       indices[end] = hi[0];
       scores[end] = hs[0];
       // The last entry of the heap sifts down from the root of the heap one shorter.
-      const s = hs[end];
-      const i = hi[end];
-      let c = 0;
-      for (;;) {
-        const l = 2 * c + 1;
-        if (l >= end) break;
-        const r = l + 1;
-        const m = r < end && (hs[r] < hs[l] || (hs[r] === hs[l] && hi[r] > hi[l])) ? r : l;
-        if (!(hs[m] < s || (hs[m] === s && hi[m] > i))) break;
-        hs[c] = hs[m];
-        hi[c] = hi[m];
-        c = m;
-      }
-      hs[c] = s;
-      hi[c] = i;
+      this.#replaceRoot(hs[end], hi[end], end);
     }
     this.size = 0;
     this.floorScore = -Infinity;
