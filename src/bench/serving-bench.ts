@@ -37,7 +37,7 @@ import { openImportPool } from "../modules/catalog/import-sql.ts";
 import { createPasswordHasher } from "../modules/user/index.ts";
 import { ModelStore } from "../modules/recommendation/model-store.ts";
 import { scoreAllUsers, trainAndPublish } from "../modules/recommendation/scoring.ts";
-import { listKey } from "../modules/recommendation/serving-cache.ts";
+import { invalidateUser, listKey } from "../modules/recommendation/serving-cache.ts";
 import { createImpressionRecorder } from "../modules/evaluation/index.ts";
 import { nativePool } from "../modules/analytics/index.ts";
 import { closeAppDeps, openAppDeps } from "../server/app-deps.ts";
@@ -202,7 +202,9 @@ async function main(): Promise<void> {
           let rebuilt = 0;
           const loop = (async () => {
             while (running) {
-              rebuilt += await deps.redis.del(listKey(user.id, "hybrid"));
+              // As a write does: Redis and every server process's local copy (a bare DEL would leave the copy).
+              rebuilt += await deps.redis.exists(listKey(user.id, "hybrid"));
+              await invalidateUser(deps.redis, user.id);
               await new Promise((r) => setTimeout(r, 1));
             }
           })();

@@ -5,6 +5,7 @@
  * and content-based scoring covers it instead.
  */
 import { columnCounts, type Csr } from "./csr.ts";
+import { easeFold } from "./ease-fold.ts";
 import { solveEase } from "./ease-solve.ts";
 
 export { invertSpdInPlace, solveEase } from "./ease-solve.ts";
@@ -60,13 +61,7 @@ export function gram(x: Csr, position: Int32Array, n: number): Float64Array {
 /** Adds EASE scores for one user's history (item indices and weights) into `out` (length = item count). */
 export function scoreEase(model: EaseModel, items: ArrayLike<number>, values: ArrayLike<number>, out: Float32Array): void {
   const n = model.items.length;
-  const acc = new Float32Array(n);
-  for (let h = 0; h < items.length; h++) {
-    const q = model.position[items[h]];
-    if (q < 0) continue;
-    const v = values[h];
-    const row = q * n;
-    for (let j = 0; j < n; j++) acc[j] += v * model.weights[row + j];
-  }
+  // The plain loop of the batch path's fold-in (the dense definition the evaluation scores stays in plain JS).
+  const acc = easeFold(model, items, values, new Float32Array(n), false);
   for (let j = 0; j < n; j++) out[model.items[j]] += acc[j];
 }
